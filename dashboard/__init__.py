@@ -1,0 +1,31 @@
+"""The Chokepoint dashboard: create_app(settings) builds a Dash app over a read-only database connection."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import dash
+import dash_bootstrap_components as dbc
+
+from dashboard import queries
+from etl.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(settings: Settings) -> dash.Dash:
+    """A Dash app with one module per page under dashboard/pages and assets from assets/."""
+    queries.configure(settings)
+    app = dash.Dash(
+        __name__,
+        use_pages=True,
+        pages_folder=str(Path(__file__).resolve().parent / "pages"),
+        assets_folder=str(ROOT / "assets"),
+        external_stylesheets=[dbc.themes.FLATLY],
+        suppress_callback_exceptions=True,
+        title="Chokepoint",
+        serve_locally=True,
+    )
+    from dashboard.shell import layout
+
+    app.layout = layout
+    return app

@@ -1,0 +1,1 @@
+"""Chokepoint ETL: sources -> transform -> validate -> load into SQLite or any SQLAlchemy database."""

@@ -1,0 +1,6 @@
+"""`python -m etl ...`"""
+import sys
+
+from etl.cli import main
+
+sys.exit(main())

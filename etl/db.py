@@ -1,0 +1,135 @@
+"""Engines, SQLite pragmas and the schema. One writer (the ETL), many read-only readers (the dashboard)."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from etl.errors import DatabaseError
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "sql" / "schema.sql"
+
+
+def utc_now() -> str:
+    """The current time as an ISO-8601 UTC string with seconds, the format of every *_at column."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a SQLite URL, or None for in-memory or non-SQLite URLs."""
+    if not is_sqlite(url):
+        return None
+    database = make_url(url).database
+    return Path(database) if database and database != ":memory:" else None
+
+
+def make_engine(url: str, read_only: bool = False, lock_timeout_s: float = 30.0) -> Engine:
+    """An engine for `url`. SQLite gets WAL, foreign keys, a busy timeout and explicit transactions."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseError(f"DATABASE_URL {url!r} is not a database URL ({exc}). "
+                            "Use e.g. sqlite:///data/chokepoint.db or postgresql+psycopg://user@host/db.") from exc
+    if not is_sqlite(url):
+        engine = create_engine(parsed, pool_pre_ping=True)
+        if read_only:
+            event.listen(engine, "connect", _postgres_read_only)
+        return engine
+    path = sqlite_path(url)
+    if read_only and path is not None:
+        # A read-only URI connection: the dashboard cannot write even by mistake.
+        engine = create_engine("sqlite://", creator=lambda: _sqlite_ro_connect(path, lock_timeout_s))
+    else:
+        if path is not None and not path.parent.exists():
+            raise DatabaseError(f"The database folder {path.parent} does not exist. Create it, or point "
+                                "DATABASE_URL at a writable location.")
+        engine = create_engine(parsed, connect_args={"timeout": lock_timeout_s})
+    _sqlite_events(engine, read_only, lock_timeout_s)
+    return engine
+
+
+def _sqlite_ro_connect(path: Path, lock_timeout_s: float):  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=lock_timeout_s, check_same_thread=False)
+
+
+def _postgres_read_only(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+    cursor.close()
+    dbapi_connection.commit()
+
+
+def _sqlite_events(engine: Engine, read_only: bool, lock_timeout_s: float) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        # pysqlite's own transaction handling is off so that BEGIN below is the only one (SQLAlchemy docs recipe).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(lock_timeout_s * 1000)}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        if not read_only:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # Writers take the write lock up front, so two writers queue instead of failing mid-transaction;
+        # readers get one consistent snapshot for the whole transaction.
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def schema_statements(path: Path = SCHEMA_PATH) -> list[str]:
+    """The DDL statements of sql/schema.sql, comments removed."""
+    body = re.sub(r"--[^\n]*", "", path.read_text(encoding="utf-8"))
+    return [s.strip() for s in body.split(";") if s.strip()]
+
+
+def apply_schema(conn: Connection) -> None:
+    """Create every table and index that does not exist yet (idempotent)."""
+    for statement in schema_statements():
+        conn.exec_driver_sql(statement)
+    conn.execute(text("INSERT INTO data_version (id, version) SELECT 1, 0 WHERE NOT EXISTS "
+                      "(SELECT 1 FROM data_version WHERE id = 1)"))
+
+
+def bump_data_version(conn: Connection) -> None:
+    """Mark the data as changed, so readers' caches keyed on the version expire."""
+    conn.execute(text("UPDATE data_version SET version = version + 1 WHERE id = 1"))
+
+
+def data_version(conn: Connection) -> int:
+    row = conn.execute(text("SELECT version FROM data_version WHERE id = 1")).first()
+    return int(row[0]) if row else 0
+
+
+def describe_operational_error(exc: OperationalError, url: str) -> str:
+    """Turn a driver error into a sentence a user can act on."""
+    message = str(exc.orig) if exc.orig is not None else str(exc)
+    path = sqlite_path(url)
+    where = str(path) if path else "the database"
+    lowered = message.lower()
+    if "locked" in lowered or "busy" in lowered:
+        return (f"{where} is locked by another writer (an import or refresh). Wait for it to finish, "
+                "or raise CHOKEPOINT_LOCK_TIMEOUT_S.")
+    if "readonly" in lowered or "read-only" in lowered:
+        return f"{where} is read-only. Make the file and its folder writable, or point DATABASE_URL elsewhere."
+    if "unable to open" in lowered:
+        return f"Cannot open {where}. Check that the folder exists and is writable."
+    if "disk is full" in lowered or "database or disk is full" in lowered:
+        return f"{where}: the disk is full. Free some space and run the command again; nothing was changed."
+    if "no such table" in lowered:
+        return f"{where} has no Chokepoint schema yet. Run `python -m etl init` first."
+    if "not a database" in lowered:
+        return f"{where} is not a SQLite database. Point DATABASE_URL at a Chokepoint database."
+    return f"Database error on {where}: {message}"

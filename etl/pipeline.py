@@ -1,0 +1,161 @@
+"""The ETL runs: init (schema + bundled reference) and CSV import. Each is one transaction with its etl_run row."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from etl import load
+from etl.db import apply_schema, bump_data_version, describe_operational_error, make_engine, utc_now
+from etl.errors import ChokepointError, DatabaseError, ValidationError
+from etl.settings import Settings
+from etl.sources import csv_file, reference
+from etl.sources.csv_file import COMTRADE_COLUMNS
+from etl.transform import Reject, comtrade_rows, comtrade_to_trade, is_blank_row, long_to_trade
+from etl.validate import validate_trade
+
+MAX_REPORTED = 10
+
+
+@dataclass
+class RunResult:
+    """What a load did."""
+
+    run_id: int | None
+    inserted: int = 0
+    updated: int = 0
+    rejected: int = 0
+    skipped: int = 0
+    messages: list[str] = field(default_factory=list)
+
+
+def writer_engine(settings: Settings) -> Engine:
+    return make_engine(settings.database_url, lock_timeout_s=settings.chokepoint_lock_timeout_s)
+
+
+def _reference_tables() -> list[tuple[str, list[dict[str, object]], dict[str, object] | None]]:
+    return [
+        ("country", reference.countries(), None),
+        ("hs_code", reference.hs_codes(), None),
+        ("category", reference.categories(), None),
+        ("category_hs", reference.category_hs(), None),
+        ("chpl_item", reference.chpl_items(), {"list_version": reference.CHPL_VERSION}),
+        ("headline_trade", list(reference.headline_trade()), None),
+        ("event", reference.events(), None),
+    ]
+
+
+def init_db(settings: Settings, engine: Engine | None = None) -> RunResult:
+    """Create the schema and load the bundled reference data; a second run changes nothing."""
+    engine = engine or writer_engine(settings)
+    started = utc_now()
+    try:
+        with engine.begin() as conn:
+            apply_schema(conn)
+            changed = 0
+            for table, rows, scope in _reference_tables():
+                if table != "category_hs":
+                    changed += load.delete_missing(conn, table, rows, scope) if table in ("event", "chpl_item") else 0
+                changed += load.upsert_rows(conn, table, rows)
+            changed += load.delete_missing(conn, "category_hs", reference.category_hs())
+            run_id = None
+            if changed:
+                bump_data_version(conn)
+                run_id = load.record_run(conn, "reference", started, "ok", inserted=changed,
+                                         message=f"bundled reference data: {changed} rows inserted or changed")
+        return RunResult(run_id, inserted=changed)
+    except OperationalError as exc:
+        raise DatabaseError(describe_operational_error(exc, settings.database_url)) from exc
+
+
+def _display_column(layout: str, column: str) -> str:
+    if layout != "comtrade":
+        return column
+    return {v: k for k, v in COMTRADE_COLUMNS.items()}.get(column, column)
+
+
+def _describe(info: csv_file.CsvFile, rejects: list[Reject], positions: list[int]) -> list[str]:
+    """'file, line N, column C: reason (value)' for the first rejects, in file order."""
+    first = sorted(rejects, key=lambda r: (positions[r.row] if r.row < len(positions) else r.row, r.column))
+    first = first[:MAX_REPORTED]
+    lines = csv_file.physical_lines(info, [positions[r.row] for r in first])
+    out = []
+    for r in first:
+        line = lines.get(positions[r.row], positions[r.row] + 2)
+        shown = r.value if len(r.value) <= 40 else r.value[:37] + "..."
+        out.append(f"{info.path.name}, line {line}, column {_display_column(info.layout, r.column)}: "
+                   f"{r.reason} (value {shown!r})")
+    return out
+
+
+def _prepare(info: csv_file.CsvFile, retrieved_at: str):  # type: ignore[no-untyped-def]
+    raw = csv_file.read_rows(info)
+    skipped = 0
+    if info.layout == "comtrade":
+        kept, skipped = comtrade_rows(raw)
+    else:
+        kept = raw[~is_blank_row(raw)]
+    positions = list(kept.index)
+    kept = kept.reset_index(drop=True)
+    convert = comtrade_to_trade if info.layout == "comtrade" else long_to_trade
+    typed, rejects = convert(kept, info.source, info.source_ref, retrieved_at)
+    good, more, repeats = validate_trade(typed)
+    return good, rejects + more, positions, skipped + repeats
+
+
+def import_file(settings: Settings, path: Path, forced_format: str | None = None, skip_invalid: bool = False,
+                engine: Engine | None = None) -> RunResult:
+    """Load one CSV file. Any bad row means nothing is loaded, unless skip_invalid (then rejects are counted)."""
+    engine = engine or writer_engine(settings)
+    started = utc_now()
+    params = {"path": str(path), "format": forced_format or "auto", "skip_invalid": skip_invalid}
+    source = f"csv:{path.name}"
+    try:
+        info = csv_file.inspect(path, forced_format)
+        params["format"] = info.layout
+        good, rejects, positions, skipped = _prepare(info, started)
+        rejected_rows = len({r.row for r in rejects})
+        described = _describe(info, rejects, positions) if rejects else []
+        if rejects and not skip_invalid:
+            more = f"\n... and {len(rejects) - len(described)} more" if len(rejects) > len(described) else ""
+            raise ValidationError(
+                f"{path.name}: {rejected_rows} bad row{'s' if rejected_rows != 1 else ''} "
+                f"({len(rejects)} problem{'s' if len(rejects) != 1 else ''}); nothing was loaded.\n"
+                + "\n".join(described) + more
+                + "\nFix the file, or run again with --skip-invalid to load only the good rows.")
+        with engine.begin() as conn:
+            inserted, updated = load.upsert_trade(conn, good)
+            message = f"{len(good)} rows read, {inserted} inserted, {updated} updated"
+            if rejected_rows:
+                message += f", {rejected_rows} rejected: " + "; ".join(described)
+            if inserted or updated:
+                bump_data_version(conn)
+            run_id = load.record_run(conn, source, started, "ok", inserted, updated, rejected_rows, message, params)
+        return RunResult(run_id, inserted, updated, rejected_rows, skipped, described)
+    except ChokepointError as exc:
+        record_failure(engine, source, started, str(exc), params)
+        raise
+    except OperationalError as exc:
+        message = describe_operational_error(exc, settings.database_url)
+        record_failure(engine, source, started, message, params)
+        raise DatabaseError(message) from exc
+
+
+def record_failure(engine: Engine, source: str, started: str, message: str, params: dict[str, object]) -> None:
+    """Record a failed run in its own transaction, after the load's transaction was rolled back. Best effort."""
+    try:
+        with engine.begin() as conn:
+            load.record_run(conn, source, started, "failed", message=message[:4000], parameters=params)
+    except SQLAlchemyError:
+        pass  # the database itself is what failed (locked, read-only, full): the error already says so
+
+
+def has_schema(engine: Engine) -> bool:
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1 FROM etl_run WHERE 1 = 0"))
+        return True
+    except SQLAlchemyError:
+        return False

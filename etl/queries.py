@@ -1,0 +1,34 @@
+"""Named SQL: each file in sql/queries/ is one SELECT with :bind parameters. No SQL is built from input."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Connection, text
+
+QUERY_DIR = Path(__file__).resolve().parent.parent / "sql" / "queries"
+_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
+@lru_cache(maxsize=None)
+def query_text(name: str) -> str:
+    """The SQL of a named query; the name must be a file in sql/queries/ (an allow-list by construction)."""
+    if not _NAME.fullmatch(name) or not (QUERY_DIR / f"{name}.sql").is_file():
+        raise KeyError(f"no query named {name!r} in {QUERY_DIR}")
+    return (QUERY_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def query_params(name: str) -> set[str]:
+    body = re.sub(r"--[^\n]*", "", query_text(name))
+    return set(re.findall(r"(?<!:):([a-z_][a-z0-9_]*)", body))
+
+
+def run_query(conn: Connection, name: str, **params: object) -> pd.DataFrame:
+    """Run a named query; every bind it declares must be given (None means 'no filter' where the SQL allows)."""
+    missing = query_params(name) - set(params)
+    if missing:
+        raise TypeError(f"query {name} needs parameters: {', '.join(sorted(missing))}")
+    result = conn.execute(text(query_text(name)), params)
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))

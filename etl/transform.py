@@ -1,0 +1,123 @@
+"""Pure pandas: raw text rows -> the typed trade frame. Codes padded, units kept, blank stays NaN (NULL)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from etl.sources.csv_file import COMTRADE_COLUMNS
+
+MEASURES = ("value_usd", "net_weight_kg", "qty")
+
+
+@dataclass(frozen=True)
+class Reject:
+    """One bad value: the row's position in its input (0-based), the input's column name, why, and the value."""
+
+    row: int
+    column: str
+    reason: str
+    value: str = ""
+
+
+def _text(frame: pd.DataFrame, column: str) -> pd.Series:
+    if column not in frame:
+        return pd.Series("", index=frame.index, dtype=object)
+    return frame[column].astype(str).str.strip().replace({"nan": "", "None": "", "<NA>": ""})
+
+
+def _numbers(frame: pd.DataFrame, column: str, rejects: list[Reject]) -> pd.Series:
+    """Parse a numeric column: blank -> NaN (not reported); text that is not a number -> a reject."""
+    raw = _text(frame, column)
+    parsed = pd.to_numeric(raw.where(raw != ""), errors="coerce")
+    bad = parsed.isna() & raw.ne("")
+    rejects.extend(Reject(int(i), column, "not a number", raw[i]) for i in raw.index[bad])
+    return parsed.astype("float64")
+
+
+def _codes(frame: pd.DataFrame, column: str, rejects: list[Reject]) -> pd.Series:
+    """Country codes: whole numbers; anything else is a reject. Invalid rows get -1 until validation drops them."""
+    raw = _text(frame, column)
+    parsed = pd.to_numeric(raw.where(raw != ""), errors="coerce")
+    whole = parsed.notna() & np.isfinite(parsed.fillna(0)) & (parsed.fillna(0) % 1 == 0)
+    for i in raw.index[~whole]:
+        rejects.append(Reject(int(i), column, "unknown country code: expected a UN Comtrade numeric code "
+                                              "(e.g. 156 China, 643 Russia)" if raw[i] else "missing country code",
+                              raw[i]))
+    return parsed.where(whole, -1).astype("int64")
+
+
+def _period(raw: pd.Series) -> pd.Series:
+    # Some exports write periods as numbers ("2023.0"); keep the digits only.
+    return raw.str.replace(r"\.0+$", "", regex=True)
+
+
+def _frame(columns: dict[str, pd.Series], source: str, source_ref: str, retrieved_at: str) -> pd.DataFrame:
+    frame = pd.DataFrame(columns)
+    frame["source"] = source
+    frame["source_ref"] = source_ref
+    frame["retrieved_at"] = retrieved_at
+    return frame
+
+
+def is_blank_row(frame: pd.DataFrame) -> pd.Series:
+    """Rows where every field is empty (blank lines in a CSV)."""
+    if frame.empty:
+        return pd.Series(False, index=frame.index)
+    return frame.astype(str).apply(lambda c: c.str.strip().isin(["", "nan", "None"])).all(axis=1)
+
+
+def comtrade_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Keep the rows that are not breakdowns (partner2 World, all customs procedures, all transport modes)."""
+    keep = ~is_blank_row(frame)
+    for column, wanted in (("partner2Code", "0"), ("customsCode", "C00"), ("motCode", "0")):
+        if column in frame:
+            values = _text(frame, column).str.replace(r"\.0+$", "", regex=True)
+            keep &= values.eq(wanted) | values.eq("")
+    return frame[keep], int((~keep).sum() - is_blank_row(frame).sum())
+
+
+def comtrade_to_trade(frame: pd.DataFrame, source: str, source_ref: str,
+                      retrieved_at: str) -> tuple[pd.DataFrame, list[Reject]]:
+    """Comtrade records (API JSON or Plus CSV, 47 fields) -> typed trade frame. Call comtrade_rows first."""
+    rejects: list[Reject] = []
+    names = {v: k for k, v in COMTRADE_COLUMNS.items()}
+    hs = _text(frame, "cmdCode")
+    unit_code = _text(frame, "qtyUnitCode").str.replace(r"\.0+$", "", regex=True)
+    qty = _numbers(frame, "qty", rejects)
+    net = _numbers(frame, "netWgt", rejects)
+    unit = _text(frame, "qtyUnitAbbr")
+    # Comtrade writes 0 with unit code -1 ("N/A") when no quantity exists, and 0 kg on all-goods totals:
+    # those zeros mean "not reported", so they are stored as NULL.
+    no_unit = unit_code.eq("-1") | unit.isin(["N/A", "NA", "-1"])
+    qty = qty.mask(no_unit & qty.fillna(0).eq(0))
+    unit = unit.mask(no_unit | unit.eq(""))
+    net = net.mask(hs.eq("TOTAL") & net.eq(0))
+    columns = {
+        "reporter_code": _codes(frame, names["reporter_code"], rejects),
+        "partner_code": _codes(frame, names["partner_code"], rejects),
+        "flow": _text(frame, "flowCode"), "freq": _text(frame, "freqCode"),
+        "period": _period(_text(frame, "period")), "classification": _text(frame, "classificationCode"),
+        "hs_code": hs, "value_usd": _numbers(frame, "primaryValue", rejects),
+        "net_weight_kg": net, "qty": qty, "qty_unit": unit,
+    }
+    return _frame(columns, source, source_ref, retrieved_at), rejects
+
+
+def long_to_trade(frame: pd.DataFrame, source: str, source_ref: str,
+                  retrieved_at: str) -> tuple[pd.DataFrame, list[Reject]]:
+    """Chokepoint long-format rows -> typed trade frame. Blank rows must be dropped first."""
+    rejects: list[Reject] = []
+    classification = _text(frame, "classification")
+    unit = _text(frame, "qty_unit")
+    columns = {
+        "reporter_code": _codes(frame, "reporter_code", rejects),
+        "partner_code": _codes(frame, "partner_code", rejects),
+        "flow": _text(frame, "flow").str.upper(), "freq": _text(frame, "freq").str.upper(),
+        "period": _period(_text(frame, "period")), "classification": classification.mask(classification.eq(""), "HS"),
+        "hs_code": _text(frame, "hs_code").str.upper(),
+        "value_usd": _numbers(frame, "value_usd", rejects), "net_weight_kg": _numbers(frame, "net_weight_kg", rejects),
+        "qty": _numbers(frame, "qty", rejects), "qty_unit": unit.mask(unit.eq("")),
+    }
+    return _frame(columns, source, source_ref, retrieved_at), rejects

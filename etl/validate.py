@@ -1,0 +1,104 @@
+"""Checks at the boundary. Every rejected value is reported with its row, column and reason."""
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from etl.load import TRADE_KEY
+from etl.transform import MEASURES, Reject
+
+FLOWS = ("X", "M", "RX", "RM")
+FREQS = ("A", "M")
+FIRST_YEAR = 1962  # the first year UN Comtrade holds
+# No single trade figure comes near this (world goods trade is ~2.5e13 USD a year): larger means a broken file.
+MAX_MEASURE = 1e15
+
+
+def _flag(frame: pd.DataFrame, mask: pd.Series, column: str, reason: str, source_col: str | None = None) -> list[Reject]:
+    values = frame[source_col or column].astype(str)
+    return [Reject(int(i), column, reason, values[i]) for i in frame.index[mask]]
+
+
+def _period_checks(frame: pd.DataFrame, today: date) -> list[Reject]:
+    period, freq = frame["period"], frame["freq"]
+    annual = freq.eq("A")
+    monthly = freq.eq("M")
+    shape_a = period.str.fullmatch(r"\d{4}")
+    shape_m = period.str.fullmatch(r"\d{4}(0[1-9]|1[0-2])")
+    out = _flag(frame, annual & ~shape_a & shape_m, "period", "period is monthly (YYYYMM) but freq is A")
+    out += _flag(frame, monthly & ~shape_m & shape_a, "period", "period is annual (YYYY) but freq is M")
+    out += _flag(frame, (annual & ~shape_a & ~shape_m) | (monthly & ~shape_m & ~shape_a), "period",
+                 "not a period: expected YYYY for annual or YYYYMM for monthly data")
+    valid = (annual & shape_a) | (monthly & shape_m)
+    year = pd.to_numeric(period.str[:4].where(valid), errors="coerce")
+    current = today.year * 100 + today.month
+    as_month = np.where(annual, year * 100 + 12, pd.to_numeric(period.where(valid & monthly), errors="coerce"))
+    future = valid & ((annual & (year > today.year)) | (monthly & (pd.Series(as_month, index=frame.index) > current)))
+    out += _flag(frame, future, "period", "period is in the future")
+    out += _flag(frame, valid & (year < FIRST_YEAR), "period", f"period is before {FIRST_YEAR}")
+    return out
+
+
+def _hs_checks(frame: pd.DataFrame) -> list[Reject]:
+    hs = frame["hs_code"]
+    digits = hs.str.fullmatch(r"\d+")
+    lost_zero = digits & hs.str.len().isin([1, 3, 5])
+    out = _flag(frame, lost_zero, "hs_code", "HS code has an odd number of digits: a leading zero was probably lost "
+                                             "(keep codes as text, e.g. 010121 not 10121)")
+    bad = ~(hs.eq("TOTAL") | (digits & hs.str.len().isin([2, 4, 6]))) & ~lost_zero
+    out += _flag(frame, bad, "hs_code", "not an HS code: expected TOTAL or 2, 4 or 6 digits")
+    return out
+
+
+def _measure_checks(frame: pd.DataFrame) -> list[Reject]:
+    out: list[Reject] = []
+    for column in MEASURES:
+        values = frame[column]
+        out += _flag(frame, values.isin([np.inf, -np.inf]), column, "not a finite number")
+        finite = np.isfinite(values)
+        out += _flag(frame, finite & (values < 0), column, "negative value: trade measures cannot be negative")
+        out += _flag(frame, finite & (values > MAX_MEASURE), column,
+                     f"implausibly large value (over {MAX_MEASURE:.0e}): check the file's units")
+    return out
+
+
+def _duplicate_checks(frame: pd.DataFrame) -> tuple[list[Reject], pd.Series]:
+    """Rows sharing a natural key: identical ones are dropped silently, conflicting ones are rejects."""
+    key = list(TRADE_KEY)
+    dup_key = frame.duplicated(key, keep=False)
+    if not dup_key.any():
+        return [], pd.Series(False, index=frame.index)
+    dups = frame[dup_key]
+    values = dups[list(MEASURES) + ["qty_unit"]].astype(str)
+    distinct = values.assign(_k=dups[key].astype(str).agg("|".join, axis=1)).drop_duplicates()
+    conflicting_keys = set(distinct["_k"][distinct["_k"].duplicated(keep=False)])
+    keys = dups[key].astype(str).agg("|".join, axis=1)
+    conflict = keys.isin(conflicting_keys).reindex(frame.index, fill_value=False)
+    first_row = dups.groupby(keys).apply(lambda g: int(g.index[0]), include_groups=False)
+    rejects = [Reject(int(i), "hs_code", f"duplicate key with different values (first at data row "
+                                         f"{first_row[keys[i]] + 1}): source, reporter, partner, flow, freq, period, "
+                                         "classification and hs_code must be unique", frame.at[i, "hs_code"])
+               for i in frame.index[conflict]]
+    exact_repeat = frame.duplicated(key + list(MEASURES) + ["qty_unit"], keep="first") & ~conflict
+    return rejects, exact_repeat
+
+
+def validate_trade(frame: pd.DataFrame, today: date | None = None) -> tuple[pd.DataFrame, list[Reject], int]:
+    """Check a typed trade frame. Returns (rows that pass, rejects, exact duplicates dropped)."""
+    today = today or date.today()
+    rejects = _flag(frame, ~frame["flow"].isin(FLOWS), "flow", "flow must be one of X, M, RX, RM")
+    rejects += _flag(frame, ~frame["freq"].isin(FREQS), "freq", "freq must be A (annual) or M (monthly)")
+    rejects += _flag(frame, ~frame["reporter_code"].between(0, 999) & frame["reporter_code"].ne(-1),
+                     "reporter_code", "unknown country code: UN Comtrade codes run from 0 to 999")
+    rejects += _flag(frame, ~frame["partner_code"].between(0, 999) & frame["partner_code"].ne(-1),
+                     "partner_code", "unknown country code: UN Comtrade codes run from 0 to 999")
+    rejects += _flag(frame, frame["classification"].eq(""), "classification", "missing classification")
+    rejects += _period_checks(frame, today) + _hs_checks(frame) + _measure_checks(frame)
+    dup_rejects, repeats = _duplicate_checks(frame)
+    rejects += dup_rejects
+    bad_rows = {r.row for r in rejects} | set(frame.index[frame["reporter_code"].eq(-1) |
+                                                           frame["partner_code"].eq(-1)])
+    good = frame[~frame.index.isin(bad_rows) & ~repeats]
+    return good, rejects, int(repeats.sum())

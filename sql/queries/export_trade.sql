@@ -1,0 +1,19 @@
+-- Trade rows with names and provenance, for CSV export. Every filter is optional (NULL = no filter).
+SELECT t.reporter_code, r.name AS reporter, t.partner_code, p.name AS partner,
+       t.flow, t.freq, t.period, t.classification, t.hs_code, h.description AS hs_description,
+       t.value_usd, t.net_weight_kg, t.qty, t.qty_unit, t.source, t.source_ref, t.retrieved_at
+FROM trade_flow t
+LEFT JOIN country r ON r.code = t.reporter_code
+LEFT JOIN country p ON p.code = t.partner_code
+LEFT JOIN hs_code h ON h.code = t.hs_code
+WHERE (CAST(:reporter AS INTEGER) IS NULL OR t.reporter_code = CAST(:reporter AS INTEGER))
+  AND (CAST(:partner AS INTEGER) IS NULL OR t.partner_code = CAST(:partner AS INTEGER))
+  AND (CAST(:flow AS VARCHAR(2)) IS NULL OR t.flow = CAST(:flow AS VARCHAR(2)))
+  AND (CAST(:freq AS VARCHAR(1)) IS NULL OR t.freq = CAST(:freq AS VARCHAR(1)))
+  AND (CAST(:hs AS VARCHAR(6)) IS NULL OR t.hs_code = CAST(:hs AS VARCHAR(6)))
+  AND (CAST(:period_from AS VARCHAR(6)) IS NULL OR t.period >= CAST(:period_from AS VARCHAR(6)))
+  AND (CAST(:period_to AS VARCHAR(6)) IS NULL OR t.period <= CAST(:period_to AS VARCHAR(6)))
+  AND (CAST(:category AS VARCHAR(50)) IS NULL OR EXISTS (
+        SELECT 1 FROM category_hs c
+        WHERE c.category = CAST(:category AS VARCHAR(50)) AND t.hs_code LIKE c.hs_code || '%'))
+ORDER BY t.reporter_code, t.partner_code, t.flow, t.freq, t.hs_code, t.period, t.source
