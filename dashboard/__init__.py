@@ -4,7 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import dash
-import dash_bootstrap_components as dbc
 
 from dashboard import queries
 from etl.settings import Settings
@@ -20,10 +19,9 @@ def create_app(settings: Settings) -> dash.Dash:
         use_pages=True,
         pages_folder=str(Path(__file__).resolve().parent / "pages"),
         assets_folder=str(ROOT / "assets"),
-        external_stylesheets=[dbc.themes.FLATLY],
         suppress_callback_exceptions=True,
         title="Chokepoint",
-        serve_locally=True,
+        serve_locally=True,  # no CDN: the dashboard works offline; Bootstrap (Bootswatch Flatly) is in assets/vendor
     )
     from dashboard.shell import layout
 
