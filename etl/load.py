@@ -21,6 +21,7 @@ REFERENCE_KEYS: dict[str, tuple[str, ...]] = {
     "event": ("event_date", "title"),
     "article": ("id",),
     "coverage": ("source", "query_key"),
+    "hs_concordance": ("old_code", "new_code"),
 }
 
 TRADE_KEY = ("source", "reporter_code", "partner_code", "flow", "freq", "period", "classification", "hs_code")

@@ -44,6 +44,7 @@ def _reference_tables() -> list[tuple[str, list[dict[str, object]], dict[str, ob
         ("chpl_item", reference.chpl_items(), {"list_version": reference.CHPL_VERSION}),
         ("headline_trade", list(reference.headline_trade()), None),
         ("event", reference.events(), None),
+        ("hs_concordance", reference.hs_concordance(), None),
     ]
 
 

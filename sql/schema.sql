@@ -141,3 +141,12 @@ CREATE TABLE IF NOT EXISTS data_version (
     version  INTEGER NOT NULL,
     CONSTRAINT pk_data_version PRIMARY KEY (id)
 );
+
+-- HS 2017 predecessors of CHPL codes that only exist from HS 2022, so a tier's series can run before 2022.
+CREATE TABLE IF NOT EXISTS hs_concordance (
+    old_code  VARCHAR(6)  NOT NULL,
+    new_code  VARCHAR(6)  NOT NULL,
+    relation  VARCHAR(10) NOT NULL,  -- equal | part (the old code covers more than the new one)
+    note      TEXT        NOT NULL,
+    CONSTRAINT pk_hs_concordance PRIMARY KEY (old_code, new_code)
+);

@@ -73,3 +73,8 @@ def events() -> list[dict[str, object]]:
     return [{"event_date": r["date"], "precision": r["precision"], "jurisdiction": r["jurisdiction"],
              "kind": r["kind"], "title": r["title"], "hs_scope": r["hs_scope"] or None, "source": r["source"]}
             for r in read_csv("sanctions_events.csv")]
+
+
+def hs_concordance() -> list[dict[str, object]]:
+    return [{"old_code": r["old_code"], "new_code": r["new_code"], "relation": r["relation"], "note": r["note"]}
+            for r in read_csv("hs_concordance.csv")]
