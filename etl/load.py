@@ -29,15 +29,17 @@ TRADE_MEASURES = ("value_usd", "net_weight_kg", "qty", "qty_unit")
 TRADE_COLUMNS = TRADE_KEY + TRADE_MEASURES + ("source_ref", "retrieved_at")
 
 
-def _upsert_sql(table: str, key: Sequence[str], columns: Sequence[str]) -> str:
-    """INSERT ... ON CONFLICT DO UPDATE that only touches rows whose values differ (so re-runs change nothing)."""
+def _upsert_sql(table: str, key: Sequence[str], columns: Sequence[str],
+                compare: Sequence[str] | None = None) -> str:
+    """INSERT ... ON CONFLICT DO UPDATE that only touches rows whose `compare` values differ (re-runs change nothing)."""
     values = [c for c in columns if c not in key]
+    compare = list(compare) if compare is not None else values
     cols = ", ".join(columns)
     params = ", ".join(f":{c}" for c in columns)
     if not values:
         return f"INSERT INTO {table} ({cols}) VALUES ({params}) ON CONFLICT ({', '.join(key)}) DO NOTHING"
     sets = ", ".join(f"{c} = excluded.{c}" for c in values)
-    differs = " OR ".join(f"{table}.{c} IS DISTINCT FROM excluded.{c}" for c in values)
+    differs = " OR ".join(f"{table}.{c} IS DISTINCT FROM excluded.{c}" for c in compare)
     return (f"INSERT INTO {table} ({cols}) VALUES ({params}) "
             f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {sets} WHERE {differs}")
 
@@ -91,7 +93,8 @@ def upsert_trade(conn: Connection, frame: pd.DataFrame) -> tuple[int, int]:
         return 0, 0
     sources = frame["source"].unique()
     before = sum(count_source_rows(conn, s) for s in sources)
-    sql = _upsert_sql("trade_flow", TRADE_KEY, TRADE_COLUMNS).replace(
+    # Provenance moves with the figures: a row whose measures did not change keeps the retrieval that gave them.
+    sql = _upsert_sql("trade_flow", TRADE_KEY, TRADE_COLUMNS, TRADE_MEASURES).replace(
         "VALUES (" + ", ".join(f":{c}" for c in TRADE_COLUMNS) + ")",
         "VALUES (" + ", ".join("?" if conn.dialect.paramstyle == "qmark" else "%s" for _ in TRADE_COLUMNS) + ")")
     changed = 0

@@ -103,6 +103,7 @@ def _prepare(info: csv_file.CsvFile, retrieved_at: str):  # type: ignore[no-unty
     convert = comtrade_to_trade if info.layout == "comtrade" else long_to_trade
     typed, rejects = convert(kept, info.source, info.source_ref, retrieved_at)
     good, more, repeats = validate_trade(typed)
+    good = good[~good.index.isin({r.row for r in rejects})]  # values that did not parse are rejects too
     return good, rejects + more, positions, skipped + repeats
 
 
@@ -142,6 +143,9 @@ def import_file(settings: Settings, path: Path, forced_format: str | None = None
         message = describe_operational_error(exc, settings.database_url)
         record_failure(engine, source, started, message, params)
         raise DatabaseError(message) from exc
+    except Exception as exc:
+        record_failure(engine, source, started, f"{type(exc).__name__}: {exc}", params)
+        raise
 
 
 def record_failure(engine: Engine, source: str, started: str, message: str, params: dict[str, object]) -> None:

@@ -76,10 +76,9 @@ def _duplicate_checks(frame: pd.DataFrame) -> tuple[list[Reject], pd.Series]:
     conflicting_keys = set(distinct["_k"][distinct["_k"].duplicated(keep=False)])
     keys = dups[key].astype(str).agg("|".join, axis=1)
     conflict = keys.isin(conflicting_keys).reindex(frame.index, fill_value=False)
-    first_row = dups.groupby(keys).apply(lambda g: int(g.index[0]), include_groups=False)
-    rejects = [Reject(int(i), "hs_code", f"duplicate key with different values (first at data row "
-                                         f"{first_row[keys[i]] + 1}): source, reporter, partner, flow, freq, period, "
-                                         "classification and hs_code must be unique", frame.at[i, "hs_code"])
+    rejects = [Reject(int(i), "hs_code", "duplicate key with different values elsewhere in this file: reporter, "
+                                         "partner, flow, freq, period, classification and hs_code must be unique",
+                      frame.at[i, "hs_code"])
                for i in frame.index[conflict]]
     exact_repeat = frame.duplicated(key + list(MEASURES) + ["qty_unit"], keep="first") & ~conflict
     return rejects, exact_repeat

@@ -1,0 +1,72 @@
+"""`init`: schema plus bundled reference data, loaded once; a second run changes nothing."""
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import text
+
+from etl.db import make_engine
+from etl.pipeline import init_db
+from etl.settings import Settings
+
+
+def _count(settings: Settings, sql: str) -> int:
+    with make_engine(settings.database_url).connect() as conn:
+        return int(conn.execute(text(sql)).scalar_one())
+
+
+def test_reference_counts(settings: Settings) -> None:
+    init_db(settings)
+    assert _count(settings, "SELECT COUNT(*) FROM chpl_item") == 50
+    with make_engine(settings.database_url).connect() as conn:
+        tiers = dict(conn.execute(text("SELECT tier, COUNT(*) FROM chpl_item GROUP BY tier")).all())
+        countries = dict(conn.execute(text("SELECT code, name FROM country")).all())
+    assert tiers == {"1": 4, "2": 5, "3.A": 16, "3.B": 9, "4.A": 11, "4.B": 5}
+    assert countries[156] == "China" and countries[643] == "Russia" and countries[0] == "World"
+    assert set(countries) == {0, 156, 643, 344, 398, 417, 51, 792, 784, 699}
+    assert _count(settings, "SELECT COUNT(*) FROM headline_trade WHERE year BETWEEN 2013 AND 2024") == 36
+    assert _count(settings, "SELECT COUNT(*) FROM event") >= 25
+
+
+def test_every_category_code_has_a_description(settings: Settings) -> None:
+    init_db(settings)
+    missing = _count(settings, "SELECT COUNT(*) FROM category_hs c LEFT JOIN hs_code h ON h.code = c.hs_code "
+                               "WHERE h.code IS NULL")
+    assert missing == 0
+
+
+def test_blank_headline_figures_stay_null(settings: Settings) -> None:
+    init_db(settings)
+    with make_engine(settings.database_url).connect() as conn:
+        rows = pd.read_sql(text("SELECT year, direction, value_usd FROM headline_trade"), conn)
+    by_key = {(r.year, r.direction): r.value_usd for r in rows.itertuples()}
+    assert pd.isna(by_key[(2023, "cn_to_ru")]) and pd.isna(by_key[(2021, "ru_to_cn")])
+    assert by_key[(2023, "total")] == 240.11e9
+
+
+def test_second_init_changes_nothing(settings: Settings) -> None:
+    first = init_db(settings)
+    runs = _count(settings, "SELECT COUNT(*) FROM etl_run")
+    second = init_db(settings)
+    assert first.inserted > 0 and second.inserted == 0
+    assert _count(settings, "SELECT COUNT(*) FROM etl_run") == runs
+    assert _count(settings, "SELECT version FROM data_version") == 1
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(settings: Settings) -> None:
+    init_db(settings)
+    with make_engine(settings.database_url).connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_read_only_engine_cannot_write(settings: Settings) -> None:
+    init_db(settings)
+    reader = make_engine(settings.database_url, read_only=True)
+    with reader.connect() as conn:
+        try:
+            conn.execute(text("DELETE FROM country"))
+        except Exception as exc:  # noqa: BLE001 - the driver's own error type
+            assert "readonly" in str(exc).lower()
+        else:
+            raise AssertionError("a read-only connection deleted rows")
+    assert _count(settings, "SELECT COUNT(*) FROM country") == 10
