@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from etl import pipeline
 from etl.db import describe_operational_error, make_engine
@@ -166,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except OperationalError as exc:
+    except DBAPIError as exc:
         print(f"error: {describe_operational_error(exc, Settings.from_env().database_url)}", file=sys.stderr)
         return DatabaseError.exit_code
     except KeyboardInterrupt:

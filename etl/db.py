@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from etl.errors import DatabaseError
 
@@ -113,7 +113,7 @@ def data_version(conn: Connection) -> int:
     return int(row[0]) if row else 0
 
 
-def describe_operational_error(exc: OperationalError, url: str) -> str:
+def describe_operational_error(exc: DBAPIError, url: str) -> str:
     """Turn a driver error into a sentence a user can act on."""
     message = str(exc.orig) if exc.orig is not None else str(exc)
     path = sqlite_path(url)

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from etl import load
 from etl.db import apply_schema, bump_data_version, describe_operational_error, make_engine, utc_now
@@ -67,7 +67,7 @@ def init_db(settings: Settings, engine: Engine | None = None) -> RunResult:
                 run_id = load.record_run(conn, "reference", started, "ok", inserted=changed,
                                          message=f"bundled reference data: {changed} rows inserted or changed")
         return RunResult(run_id, inserted=changed)
-    except OperationalError as exc:
+    except DBAPIError as exc:
         raise DatabaseError(describe_operational_error(exc, settings.database_url)) from exc
 
 
@@ -139,7 +139,7 @@ def import_file(settings: Settings, path: Path, forced_format: str | None = None
     except ChokepointError as exc:
         record_failure(engine, source, started, str(exc), params)
         raise
-    except OperationalError as exc:
+    except DBAPIError as exc:
         message = describe_operational_error(exc, settings.database_url)
         record_failure(engine, source, started, message, params)
         raise DatabaseError(message) from exc
