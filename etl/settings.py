@@ -34,6 +34,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("COMTRADE_MIN_INTERVAL_S", "1", "Minimum seconds between two Comtrade calls.", float),
     Setting("COMTRADE_TIMEOUT_S", "60", "Seconds to wait for one Comtrade response.", float),
     Setting("COMTRADE_MAX_RETRIES", "5", "Retries of a Comtrade call after a 5xx, timeout or connection error.", int),
+    Setting("COMTRADE_BACKOFF_S", "2",
+            "Seconds before the first retry of a failed Comtrade call; the wait doubles on each further retry.", float),
     Setting("COMTRADE_REVISION_MONTHS", "12",
             "Periods younger than this many months are fetched again on every refresh (sources revise them).", int),
     Setting("CHOKEPOINT_WATCHLIST", "",
@@ -58,6 +60,7 @@ class Settings:
     comtrade_min_interval_s: float
     comtrade_timeout_s: float
     comtrade_max_retries: int
+    comtrade_backoff_s: float
     comtrade_revision_months: int
     chokepoint_watchlist: str
     chokepoint_auto_refresh: bool
