@@ -1,20 +1,336 @@
-"""Pure figure builders: DataFrame -> go.Figure. No Dash imports here."""
+"""Pure figure builders: DataFrame -> go.Figure (graph_objects only, no Dash import).
+
+Every series is laid on the full period axis first, so a period nobody reported is None: a gap in the line
+(connectgaps=False), never a drop to zero. Text that comes from data is HTML-escaped before plotly sees it.
+"""
 from __future__ import annotations
+
+import html
+import math
+from typing import Iterable, Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 BN = 1e9
+BASE_YEAR = 2021
+EXPORT_COLOR, IMPORT_COLOR, TOTAL_COLOR, EVENT_COLOR = "#c0392b", "#2c3e50", "#f39c12", "#7f8c8d"
+PALETTE = ("#2c7fb8", "#e6550d", "#31a354", "#756bb1", "#d62728", "#17becf", "#8c564b", "#e377c2", "#bcbd22",
+           "#636363")
+FONT = {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif",
+        "size": 13, "color": "#2c3e50"}
 
 
-def headline_figure(frame: pd.DataFrame) -> go.Figure:
-    """China customs headline trade: exports/imports stacked where split is known, the total as a line."""
-    fig = go.Figure()
-    years = frame["year"]
-    fig.add_bar(x=years, y=frame["cn_to_ru_usd"] / BN, name="China → Russia (exports)", marker_color="#c0392b")
-    fig.add_bar(x=years, y=frame["ru_to_cn_usd"] / BN, name="Russia → China (imports)", marker_color="#2c3e50")
-    fig.add_scatter(x=years, y=frame["total_usd"] / BN, name="Total trade", mode="lines+markers",
-                    line={"color": "#f39c12", "width": 3}, connectgaps=False)
-    fig.update_layout(barmode="stack", yaxis_title="USD bn", template="plotly_white",
-                      legend={"orientation": "h", "y": -0.15}, margin={"t": 30, "r": 10, "l": 50, "b": 10})
+def esc(text: object) -> str:
+    """Data text for plotly labels: escaped so tags in data show as text, never as markup."""
+    return html.escape("" if text is None else str(text), quote=False)
+
+
+def usd(value: float | None, digits: int = 1) -> str:
+    """'USD 240.1 bn' / 'USD 12.3 m'; missing -> 'not reported'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "not reported"
+    if abs(value) >= BN:
+        return f"USD {value / BN:,.{digits}f} bn"
+    return f"USD {value / 1e6:,.{digits}f} m"
+
+
+def pct(value: float | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{value:+.1f}%"
+
+
+# --- periods ------------------------------------------------------------------------------------------------
+
+def periods(freq: str, start: int, end: int) -> list[str]:
+    """Every period from `start` to `end` (years): 'YYYY' for A, 'YYYYMM' for M."""
+    if freq == "A":
+        return [str(y) for y in range(start, end + 1)]
+    return [f"{y}{m:02d}" for y in range(start, end + 1) for m in range(1, 13)]
+
+
+def period_date(period: str) -> str:
+    """The first day of a period, for a date axis ('2021' -> '2021-01-01', '202103' -> '2021-03-01')."""
+    return f"{period[:4]}-{period[4:6] or '01'}-01"
+
+
+def _xperiod(freq: str) -> dict[str, str]:
+    return {"xperiod": "M12" if freq == "A" else "M1", "xperiodalignment": "middle"}
+
+
+def _none(value: object) -> float | None:
+    if value is None or value is pd.NA:
+        return None
+    number = float(value)  # type: ignore[arg-type]
+    return None if math.isnan(number) else number
+
+
+def on_axis(frame: pd.DataFrame, axis: Sequence[str], series: str, value: str) -> dict[str, list[float | None]]:
+    """{series: values on `axis`}, None where a period has no row or a NULL value."""
+    out: dict[str, list[float | None]] = {}
+    for name, group in frame.groupby(series, sort=False):
+        lookup = dict(zip(group["period"].astype(str), group[value]))
+        out[str(name)] = [_none(lookup.get(p)) for p in axis]
+    return out
+
+
+def base_value(values: Sequence[float | None], axis: Sequence[str], base_year: int = BASE_YEAR) -> float | None:
+    """The mean of a series over the base year's periods that carry a value; None if there are none."""
+    known = [v for v, p in zip(values, axis) if p[:4] == str(base_year) and v is not None]
+    return sum(known) / len(known) if known and sum(known) != 0 else None
+
+
+def indexed(values: Sequence[float | None], axis: Sequence[str], base_year: int = BASE_YEAR) -> list[float | None]:
+    """Values as an index, base year = 100; all None when the base year has no value."""
+    base = base_value(values, axis, base_year)
+    return [None if v is None or base is None else v / base * 100 for v in values]
+
+
+def with_index(frame: pd.DataFrame, series: str, value: str = "value_usd",
+               base_year: int = BASE_YEAR) -> pd.DataFrame:
+    """`frame` plus an index column (base year = 100) per series, for CSV export of the indexed view."""
+    out = frame.copy()
+    out["index_2021_100"] = None
+    for _name, group in out.groupby(series, sort=False):
+        axis = group["period"].astype(str).tolist()
+        out.loc[group.index, "index_2021_100"] = indexed([_none(v) for v in group[value]], axis, base_year)
+    return out
+
+
+# --- layout helpers -----------------------------------------------------------------------------------------
+
+def _layout(fig: go.Figure, y_title: str, height: int = 420) -> go.Figure:
+    fig.update_layout(template="plotly_white", font=FONT, height=height, yaxis_title=y_title,
+                      hovermode="x unified", legend={"orientation": "h", "y": -0.12, "x": 0},
+                      margin={"t": 24, "r": 16, "l": 64, "b": 24})
     return fig
+
+
+def event_hover(row: pd.Series) -> str:
+    return f"{esc(row['event_date'])} · {esc(row['jurisdiction'])} {esc(row['kind']).replace('_', ' ')}<br>" \
+           f"{esc(row['title'])}"
+
+
+def add_events(fig: go.Figure, events: pd.DataFrame, start: int, end: int, y: float | None,
+               lines: bool = False) -> go.Figure:
+    """Events within [start, end] as diamond markers (hover: date, jurisdiction, title), optionally with lines."""
+    if events.empty or y is None:
+        return fig
+    shown = events[(events["event_date"].str[:4] >= str(start)) & (events["event_date"].str[:4] <= str(end))]
+    if shown.empty:
+        return fig
+    trace = go.Scatter(x=shown["event_date"].tolist(), y=[y] * len(shown), mode="markers", name="Sanctions events",
+                       marker={"symbol": "diamond", "size": 10, "color": EVENT_COLOR},
+                       hovertext=[event_hover(r) for _, r in shown.iterrows()], hoverinfo="text")
+    fig.add_trace(trace)
+    for date in shown["event_date"] if lines else ():
+        fig.add_vline(x=date, line={"color": EVENT_COLOR, "width": 1, "dash": "dot"}, opacity=0.5)
+    return fig
+
+
+def _top(values: Iterable[Iterable[float | None]]) -> float | None:
+    flat = [v for series in values for v in series if v is not None]
+    return max(flat) * 1.08 if flat else None
+
+
+# --- Overview -----------------------------------------------------------------------------------------------
+
+def headline_figure(frame: pd.DataFrame, events: pd.DataFrame | None = None,
+                    label_year: int | None = None) -> go.Figure:
+    """China customs headline trade: exports/imports stacked where the split is known, the total as a line."""
+    axis = [str(y) for y in frame["year"]]
+    x = [period_date(p) for p in axis]
+    total = [_none(v) for v in frame["total_usd"]]
+    fig = go.Figure()
+    for column, name, color in (("cn_to_ru_usd", "China → Russia (China's exports)", EXPORT_COLOR),
+                                ("ru_to_cn_usd", "Russia → China (China's imports)", IMPORT_COLOR)):
+        values = [None if v is None else v / BN for v in map(_none, frame[column])]
+        fig.add_trace(go.Bar(x=x, y=values, name=name, marker_color=color, **_xperiod("A"),
+                             hovertemplate="%{y:.1f} bn"))
+    fig.add_trace(go.Scatter(x=x, y=[None if v is None else v / BN for v in total], name="Total trade",
+                             mode="lines+markers", connectgaps=False, line={"color": TOTAL_COLOR, "width": 3},
+                             **_xperiod("A"), hovertemplate="%{y:.1f} bn"))
+    _label_peak(fig, x, total, label_year)
+    top = _top([[None if v is None else v / BN for v in total]])
+    if events is not None and axis:
+        add_events(fig, events, int(axis[0]), int(axis[-1]), top)
+    fig.update_layout(barmode="stack")
+    return _layout(fig, "USD bn")
+
+
+def _label_peak(fig: go.Figure, x: Sequence[str], total: Sequence[float | None], year: int | None) -> None:
+    """Label `year`'s total (saying whether it was a record up to then), or the series maximum."""
+    known = [(v, d) for v, d in zip(total, x) if v is not None]
+    if not known:
+        return
+    labelled = [(v, d) for v, d in known if d[:4] == str(year)]
+    value, date = labelled[0] if labelled else max(known)
+    record = value >= max(v for v, d in known if d <= date)
+    text = f"{date[:4]}: {usd(value)}" + (" — a record at the time" if record and labelled else "")
+    # Bars and markers sit mid-year (xperiodalignment); the label points there too.
+    fig.add_annotation(x=f"{date[:4]}-07-02", y=value / BN, text=text, showarrow=True, arrowhead=2, ax=-90,
+                       ay=-40, font={"size": 13, "color": "#b9770e"}, bgcolor="rgba(255,255,255,0.9)")
+
+
+def headline_kpis(frame: pd.DataFrame, base_year: int = BASE_YEAR) -> list[tuple[str, str, str]]:
+    """(label, value, detail) cards: latest total, peak, change since the base year, latest split."""
+    rows = {int(r.year): r for r in frame.itertuples()}
+    known = [(y, _none(r.total_usd)) for y, r in rows.items() if _none(r.total_usd) is not None]
+    if not known:
+        return [("China–Russia trade", "not reported", "run `python -m etl init`")]
+    latest_year, latest = max(known)
+    peak_value, peak_year = max((v, y) for y, v in known)
+    base = _none(rows[base_year].total_usd) if base_year in rows else None
+    change = (latest / base - 1) * 100 if base else None
+    split = rows[latest_year]
+    return [
+        (f"Total trade {latest_year}", usd(latest), "China customs, both directions"),
+        ("Peak year", usd(peak_value), f"in {peak_year}"),
+        (f"Change {base_year}–{latest_year}", pct(change), f"{usd(base)} in {base_year}"),
+        (f"China → Russia {latest_year}", usd(_none(split.cn_to_ru_usd)), "China's exports"),
+        (f"Russia → China {latest_year}", usd(_none(split.ru_to_cn_usd)), "China's imports"),
+    ]
+
+
+def flows_figure(frame: pd.DataFrame, freq: str, start: int, end: int, labels: dict[str, str],
+                 events: pd.DataFrame | None = None) -> go.Figure:
+    """All-goods flows per period (one line per flow), gaps kept."""
+    axis = periods(freq, start, end)
+    series = on_axis(frame, axis, "flow", "value_usd")
+    fig = go.Figure()
+    for flow, color in (("X", EXPORT_COLOR), ("M", IMPORT_COLOR)):
+        if flow in series:
+            fig.add_trace(go.Scatter(x=[period_date(p) for p in axis], y=[_bn(v) for v in series[flow]],
+                                     name=labels.get(flow, flow), mode="lines+markers", connectgaps=False,
+                                     line={"color": color, "width": 2}, marker={"size": 4}, **_xperiod(freq),
+                                     hovertemplate="%{y:.2f} bn"))
+    if events is not None:
+        add_events(fig, events, start, end, _top([[_bn(v) for v in s] for s in series.values()]))
+    return _layout(fig, "USD bn")
+
+
+def _bn(value: float | None) -> float | None:
+    return None if value is None else value / BN
+
+
+# --- category series (Dual-use, Energy) ---------------------------------------------------------------------
+
+def series_figure(frame: pd.DataFrame, freq: str, start: int, end: int, view: str = "usd",
+                  series: str = "label", events: pd.DataFrame | None = None, height: int = 420) -> go.Figure:
+    """One line per series (e.g. category), USD bn or indexed to 2021 = 100, with gaps where not reported."""
+    axis = periods(freq, start, end)
+    lines = on_axis(frame, axis, series, "value_usd")
+    fig = go.Figure()
+    shown: list[list[float | None]] = []
+    for i, (name, values) in enumerate(lines.items()):
+        y = indexed(values, axis) if view == "index" else [_bn(v) for v in values]
+        shown.append(y)
+        fig.add_trace(go.Scatter(x=[period_date(p) for p in axis], y=y, name=esc(name), mode="lines+markers",
+                                 connectgaps=False, line={"color": PALETTE[i % len(PALETTE)], "width": 2},
+                                 marker={"size": 5}, **_xperiod(freq),
+                                 hovertemplate="%{y:.1f}" if view == "index" else "%{y:.3f} bn"))
+    if events is not None:
+        add_events(fig, events, start, end, _top(shown), lines=True)
+    if view == "index":
+        fig.add_hline(y=100, line={"color": "#95a5a6", "width": 1, "dash": "dash"})
+    return _layout(fig, "Index, 2021 = 100" if view == "index" else "USD bn", height)
+
+
+def events_touching(events: pd.DataFrame, codes: Iterable[str], chpl_codes: Iterable[str] = ()) -> pd.DataFrame:
+    """Events whose hs_scope names a prefix of (or a code under) one of `codes`; 'CHPL' touches CHPL codes."""
+    codes = [c for c in codes if c and c != "TOTAL"]
+    chpl = set(chpl_codes)
+
+    def touches(scope: object) -> bool:
+        if not isinstance(scope, str) or not scope.strip():
+            return False
+        for part in (p.strip() for p in scope.split(";") if p.strip()):
+            if part == "CHPL" and any(c in chpl or any(k.startswith(c) for k in chpl) for c in codes):
+                return True
+            if any(c.startswith(part) or part.startswith(c) for c in codes):
+                return True
+        return False
+
+    if events.empty:
+        return events
+    return events[events["hs_scope"].map(touches)]
+
+
+def energy_figure(energy: pd.DataFrame, dual: pd.DataFrame, freq: str, start: int, end: int) -> go.Figure:
+    """Four panels on one time axis: Russia → China energy in USD, tonnes, USD per tonne; China → Russia dual-use."""
+    axis = periods(freq, start, end)
+    x = [period_date(p) for p in axis]
+    fig = make_subplots(rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.05,
+                        subplot_titles=("Russia → China energy, USD bn", "Russia → China energy, million tonnes",
+                                        "Russia → China energy, USD per tonne",
+                                        "China → Russia dual-use goods, USD bn"))
+    frame = energy.assign(tonnes=energy["net_weight_kg"] / 1000, usd_per_tonne=price_per_tonne(energy))
+    for i, name in enumerate(dict.fromkeys(frame["label"])):
+        one = frame[frame["label"] == name]
+        color = PALETTE[i % len(PALETTE)]
+        for row, column, scale in ((1, "value_usd", BN), (2, "tonnes", 1e6), (3, "usd_per_tonne", 1)):
+            values = on_axis(one, axis, "label", column).get(name, [None] * len(axis))
+            fig.add_trace(go.Scatter(x=x, y=[None if v is None else v / scale for v in values], name=esc(name),
+                                     legendgroup=name, showlegend=row == 1, mode="lines+markers",
+                                     connectgaps=False, line={"color": color}, **_xperiod(freq)), row=row, col=1)
+    for i, (name, values) in enumerate(on_axis(dual, axis, "label", "value_usd").items()):
+        fig.add_trace(go.Scatter(x=x, y=[_bn(v) for v in values], name=esc(name), mode="lines+markers",
+                                 connectgaps=False, line={"color": PALETTE[(i + 5) % len(PALETTE)], "dash": "dot"},
+                                 **_xperiod(freq)), row=4, col=1)
+    fig.update_layout(template="plotly_white", font=FONT, height=860, hovermode="x unified",
+                      legend={"orientation": "h", "y": -0.06, "x": 0}, margin={"t": 36, "r": 16, "l": 64, "b": 24})
+    return fig
+
+
+def price_per_tonne(frame: pd.DataFrame) -> pd.Series:
+    """USD per tonne over the rows that report a weight; None where no weight was reported."""
+    tonnes = frame["net_weight_kg"].astype("float64") / 1000
+    value = frame["value_with_weight_usd"].astype("float64")
+    return (value / tonnes.where(tonnes > 0)).astype("float64")
+
+
+# --- Suppliers ----------------------------------------------------------------------------------------------
+
+def shares(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each supplier's share (%) of the period's total over suppliers that reported a value."""
+    out = frame.copy()
+    totals = out.groupby("period")["value_usd"].transform(lambda s: s.sum(min_count=1))
+    out["share_pct"] = (out["value_usd"].astype("float64") / totals * 100).astype("float64")
+    return out
+
+
+def share_figure(frame: pd.DataFrame, freq: str, start: int, end: int) -> go.Figure:
+    """Stacked shares of suppliers per period (100% = the suppliers shown that reported)."""
+    axis = periods(freq, start, end)
+    fig = go.Figure()
+    for i, (name, values) in enumerate(on_axis(shares(frame), axis, "reporter", "share_pct").items()):
+        fig.add_trace(go.Bar(x=[period_date(p) for p in axis], y=values, name=esc(name),
+                             marker_color=PALETTE[i % len(PALETTE)], **_xperiod(freq), hovertemplate="%{y:.1f}%"))
+    fig.update_layout(barmode="stack")
+    return _layout(fig, "Share of CHPL exports to Russia, %", 360)
+
+
+def tier_figure(frame: pd.DataFrame) -> go.Figure:
+    """Grouped bars: each supplier's CHPL exports by tier over the chosen period range."""
+    fig = go.Figure()
+    for i, (label, group) in enumerate(frame.groupby("label", sort=True)):
+        fig.add_trace(go.Bar(x=[esc(r) for r in group["reporter"]], y=[_bn(_none(v)) for v in group["value_usd"]],
+                             name=esc(label), marker_color=PALETTE[i % len(PALETTE)], hovertemplate="%{y:.3f} bn"))
+    fig.update_layout(barmode="group")
+    return _layout(fig, "USD bn", 360)
+
+
+def change_table(frame: pd.DataFrame, key: Sequence[str], latest_year: int,
+                 base_year: int = BASE_YEAR) -> pd.DataFrame:
+    """Per key: base-year value, latest-year value, change in %, share of the latest year (None when unknown)."""
+    years = frame.assign(year=frame["period"].astype(str).str[:4])
+    totals = years.groupby(list(key) + ["year"], dropna=False)["value_usd"].sum(min_count=1).unstack("year")
+    out = pd.DataFrame(index=totals.index)
+    out["value_base"] = totals.get(str(base_year))
+    out["value_latest"] = totals.get(str(latest_year))
+    out["change_pct"] = (out["value_latest"] / out["value_base"].where(out["value_base"] != 0) - 1) * 100
+    out["share_latest_pct"] = out["value_latest"] / out["value_latest"].sum(min_count=1) * 100
+    return out.reset_index().astype({c: "float64" for c in ("value_base", "value_latest", "change_pct",
+                                                            "share_latest_pct")})

@@ -1,38 +1,131 @@
-"""The page shell: navbar, freshness banner, shared filter store and the page container."""
+"""The page shell: navbar, freshness banner with refresh progress, the URL <-> filters sync, the page container."""
 from __future__ import annotations
+
+from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+import pandas as pd
+from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 
-from dashboard import ids, queries
+from dashboard import components, filters, ids, queries  # components registers the chart CSV callback
+from etl.queries import QUERY_DIR
+
+PROGRESS_QUERY = "refresh_progress"
+POLL_MS = 10_000
+SOURCE_NAMES = {"reference": "Bundled reference data", "comtrade": "UN Comtrade"}
 
 
 def navbar() -> dbc.Navbar:
     links = [dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact"))
-             for page in dash.page_registry.values()]
-    return dbc.Navbar(dbc.Container([dbc.NavbarBrand("Chokepoint", href="/"), dbc.Nav(links, navbar=True)]),
-                      color="dark", dark=True, className="mb-3")
+             for page in sorted(dash.page_registry.values(), key=lambda p: p.get("order") or 0)]
+    brand = dbc.NavbarBrand([html.Img(src=dash.get_asset_url("logo.svg"), height="28", alt="", className="me-2"),
+                             "Chokepoint"], href="/", className="d-flex align-items-center fw-bold")
+    return dbc.Navbar(dbc.Container([brand, dbc.NavbarToggler(id="navbar-toggler"),
+                                     dbc.Collapse(dbc.Nav(links, navbar=True, className="ms-auto"),
+                                                  id="navbar-collapse", navbar=True)], fluid=True),
+                      color="primary", dark=True, className="mb-0 shadow-sm", expand="lg")
 
 
-def freshness_banner() -> html.Div:
-    """When each source last loaded; says what to run when nothing is there."""
+def _safe_query(name: str, **params: object) -> pd.DataFrame | None:
+    """A query for the banner; None if it cannot run (no schema yet, a locked file, a query not shipped)."""
     try:
-        fresh = queries.run_query("freshness")
-    except Exception:  # noqa: BLE001 - a missing/locked database must still render the shell
-        return html.Div(dbc.Alert("The database cannot be read. Run `python -m etl init`.", color="danger"),
-                        id=ids.FRESHNESS)
-    if fresh.empty:
-        text = "No data loaded yet. Run `python -m etl init`."
-    else:
-        text = " · ".join(f"{r.source}: {r.last_ok}" for r in fresh.itertuples())
-        text = f"Last loaded — {text}"
-    return html.Div(html.Small(text, className="text-muted"), id=ids.FRESHNESS, className="mb-2")
+        return queries.run_query(name, **params)
+    except Exception:  # noqa: BLE001 - the banner must never break the page
+        return None
+
+
+def freshness_items() -> list[Any]:
+    """When each source last loaded successfully, and what to run when something is missing."""
+    fresh = _safe_query("freshness")
+    if fresh is None:
+        return [html.Span("The database cannot be read: run `python -m etl init`.", className="text-danger")]
+    items: list[Any] = [html.Span("Data freshness:", className="fw-semibold me-2")]
+    last = {str(r.source): str(r.last_ok or "")[:16].replace("T", " ") for r in fresh.itertuples()}
+    for source, when in last.items():
+        name = SOURCE_NAMES.get(source, source)
+        items.append(html.Span([html.Span(name, className="fw-semibold"), f" {when} UTC"], className="fresh-item"))
+    if "comtrade" not in last:
+        items.append(html.Span("UN Comtrade: never refreshed — run `python -m etl refresh` (needs internet) or "
+                               "`python -m etl import FILE`.", className="fresh-hint text-warning-emphasis"))
+    return items
+
+
+def refresh_progress() -> tuple[Any, bool]:
+    """The refresh_progress row as a line (or nothing), and whether to keep polling (a refresh is running)."""
+    if not (QUERY_DIR / f"{PROGRESS_QUERY}.sql").is_file():
+        return None, False
+    frame = _safe_query(PROGRESS_QUERY)
+    if frame is None or frame.empty:
+        return None, False
+    row = frame.iloc[0]
+    status = str(row.get("status", ""))
+    done, planned = row.get("calls_done"), row.get("calls_planned")
+    calls = f"{done}/{planned} calls" if planned else f"{done} calls"
+    text = (f"Comtrade refresh {status}: {calls}, {row.get('rows_written')} rows written, "
+            f"{row.get('retries')} retries; updated {str(row.get('updated_at') or '')[:16].replace('T', ' ')}")
+    message = row.get("message")
+    parts: list[Any] = [html.Span(text)]
+    if isinstance(message, str) and message:
+        parts.append(html.Span(f" — {message}", className="text-muted"))
+    value = int(done) * 100 // int(planned) if status == "running" and planned and done is not None else None
+    bar = dbc.Progress(value=value, className="refresh-bar mt-1", style={"height": "4px"}) if value is not None else None
+    return html.Div(parts + [bar], className=f"refresh-status refresh-{status}"), status == "running"
+
+
+def banner() -> html.Div:
+    progress, running = refresh_progress()
+    return html.Div(dbc.Container([
+        html.Div(freshness_items(), id=ids.FRESHNESS, className="freshness d-flex flex-wrap gap-3"),
+        html.Div(progress, id=ids.PROGRESS),
+        dcc.Interval(id=ids.PROGRESS_POLL, interval=POLL_MS, disabled=not running),
+    ], fluid=True), className="banner small py-1 mb-3")
+
+
+@callback(Output(ids.PROGRESS, "children"), Output(ids.PROGRESS_POLL, "disabled"),
+          Input(ids.PROGRESS_POLL, "n_intervals"), prevent_initial_call=True)
+def poll_progress(_n: int | None) -> tuple[Any, bool]:
+    progress, running = refresh_progress()
+    return progress, not running
+
+
+@callback(Output(ids.URL, "search"),
+          Input({"type": ids.FILTER, "key": ALL}, "value"),
+          State({"type": ids.FILTER, "key": ALL}, "id"),
+          State(ids.URL, "search"),
+          prevent_initial_call=True)
+def sync_url(values: list[Any], control_ids: list[dict[str, str]], current: str | None) -> Any:
+    """Mirror the page's filter controls into the URL query (without reloading), so a view can be shared."""
+    if len(values) > 1 and len(dash.ctx.triggered) == len(values):
+        # Every control "changed" at once: the page was just rendered from the URL, not edited by the user.
+        # Pushing a canonical query now would add a history entry that Back could never leave.
+        return no_update
+    query = filters.control_query({i["key"]: v for i, v in zip(control_ids, values)})
+    return no_update if query == (current or "") else query
+
+
+@callback(Output("navbar-collapse", "is_open"), Input("navbar-toggler", "n_clicks"),
+          State("navbar-collapse", "is_open"), prevent_initial_call=True)
+def toggle_navbar(n_clicks: int | None, is_open: bool | None) -> bool:
+    return not is_open if n_clicks else bool(is_open)
+
+
+def footer() -> html.Footer:
+    return html.Footer(dbc.Container(html.Small(
+        "Chokepoint — open-source sanctions and dual-use trade monitor. Missing figures are gaps, never zero; "
+        "every chart names its source and has its own CSV.", className="text-muted"), fluid=True),
+        className="py-3 mt-4 border-top")
 
 
 def layout() -> html.Div:
+    """The whole page; a function, so the banner is read at each page load, not at import."""
     return html.Div([
+        dcc.Location(id=ids.URL, refresh=False),
         navbar(),
-        dbc.Container([freshness_banner(), dcc.Store(id=ids.FILTER_STORE, storage_type="memory"),
-                       dash.page_container], fluid=True),
+        banner(),
+        dbc.Container(dash.page_container, fluid=True, className="page-body"),
+        footer(),
     ])
+
+
+__all__ = ["layout", "components"]

@@ -1,0 +1,102 @@
+"""Dual-use goods: China's exports to Russia by category and by CHPL tier, an HS-6 table, events on the axis."""
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import pandas as pd
+from dash import callback, html
+
+from dashboard import components as ui
+from dashboard import figures, filters, ids, queries
+
+dash.register_page(__name__, path="/dual-use", name="Dual-use", order=1, title="Chokepoint — Dual-use goods")
+
+KEYS = ("years", "freq", "view", "category", "reporter", "flow")
+DEFAULTS = filters.Filters(start=2017, end=2024, category="chpl_tier_1")
+CHOICES = filters.DUAL_USE + filters.CHPL_TIERS
+REPORTERS = (filters.CHINA, filters.RUSSIA)
+PREDECESSOR_NOTE = ("CHPL tier values before 2022 include the HS 2017 predecessors of codes that only exist "
+                    "since HS 2022 (table hs_concordance); some predecessors are broader ('part'), so those "
+                    "years can overstate a tier.")
+EXACT_NOTE = ("A category sums exactly its own codes (a heading is never added to its subheadings). "
+              "Index: the mean of 2021 = 100.")
+
+
+def layout(**query: str) -> html.Div:
+    f = filters.parse(query, DEFAULTS, categories=CHOICES, reporters=REPORTERS)
+    return html.Div([
+        ui.page_header("Dual-use goods", "Is China shipping Russia more chips, integrated circuits, machine tools "
+                       "and optics than before the war? By category and by Common High Priority List tier, "
+                       "against the 2021 baseline."),
+        ui.filter_bar(ui.years_control(f), ui.freq_control(f), ui.view_control(f),
+                      ui.category_control(f, CHOICES),
+                      ui.country_control("reporter", "Reporter", f.reporter, REPORTERS), ui.flow_control(f)),
+        ui.note(EXACT_NOTE),
+        ui.chart_card("dual-use-categories", "By category",
+                      "◆ and dotted lines: events touching the selected category's codes"),
+        ui.chart_card("dual-use-tiers", "By CHPL tier", PREDECESSOR_NOTE),
+        ui.chart_card("dual-use-hs6", "HS-6 codes of the selected category",
+                      "Values summed over each year's periods; change vs 2021"),
+    ])
+
+
+def _params(f: filters.Filters) -> dict[str, object]:
+    return {"reporter": f.reporter, "partner": f.partner, "flow": f.flow, "freq": f.freq, **f.bounds()}
+
+
+def _touching_events(category: str | None) -> pd.DataFrame:
+    codes = queries.run_query("dash_category_codes")
+    chosen = codes[codes["category"] == category]["hs_code"] if category else codes["hs_code"]
+    chpl = codes[codes["kind"] == "chpl_tier"]["hs_code"]
+    return figures.events_touching(queries.run_query("dash_events"), chosen, chpl)
+
+
+def _series(chart: str, f: filters.Filters, kind: str, events: pd.DataFrame, source: str) -> tuple[Any, ...]:
+    frame = queries.run_query("dash_category_series", kind=kind, category=None, **_params(f))
+    if frame.empty:
+        return ui.chart_result(chart, None, frame, source, ui.no_data_message())
+    figure = figures.series_figure(frame, f.freq, f.start, f.end, f.view, events=events)
+    out = figures.with_index(frame, "category")
+    return ui.chart_result(chart, figure, out, ui.source_line(out, source))
+
+
+def hs6_rows(frame: pd.DataFrame, end: int) -> pd.DataFrame:
+    """One row per HS-6 code: description, 2021 and latest values, change; predecessors marked."""
+    table = figures.change_table(frame.rename(columns={"year": "period"}), ["hs_code", "description",
+                                                                             "predecessor"], end)
+    provenance = frame.groupby("hs_code").agg(source=("source", "max"), retrieved_at=("retrieved_at", "max"))
+    table = table.merge(provenance, on="hs_code", how="left")
+    table["hs_code"] = table["hs_code"].where(table["predecessor"] == 0, table["hs_code"] + " (HS 2017)")
+    return table.drop(columns=["predecessor", "share_latest_pct"])
+
+
+def _hs6(f: filters.Filters, source: str) -> tuple[Any, ...]:
+    chart = "dual-use-hs6"
+    if f.category is None:
+        return ui.chart_result(chart, None, pd.DataFrame(), source, "Choose a category to list its HS-6 codes.")
+    frame = queries.run_query("dash_hs6_values", category=f.category, **_params(f))
+    if frame.empty:
+        return ui.chart_result(chart, None, frame, source, ui.no_data_message())
+    table = hs6_rows(frame, f.end)
+    columns = [ui.text_column("hs_code", "HS code", 130), ui.text_column("description", "Description", 260, 3),
+               ui.number_column("value_base", "2021, USD"), ui.number_column("value_latest", f"{f.end}, USD"),
+               ui.number_column("change_pct", "Change vs 2021", 1, "%"), ui.text_column("source", "Source", 160)]
+    grid = ui.data_grid(ids.DUAL_USE_TABLE, ui.records(table), columns, height=360, page_size=20)
+    return ui.chart_result(chart, grid, table, ui.source_line(frame, source))
+
+
+@callback(ui.chart_outputs("dual-use-categories") + ui.chart_outputs("dual-use-tiers")
+          + ui.chart_outputs("dual-use-hs6"), ui.filter_inputs(KEYS))
+def update(years: list[int] | None, freq: str | None, view: str | None, category: str | None,
+           reporter: int | None, flow: str | None) -> tuple[Any, ...]:
+    """All three panels from the filters: two aggregated series and the HS-6 table."""
+    f = filters.with_partner(filters.from_controls(
+        {"years": years, "freq": freq, "view": view, "category": category, "reporter": reporter, "flow": flow},
+        DEFAULTS, CHOICES))
+    source = (f"UN Comtrade, {filters.country_name(f.reporter)} as reporter "
+              f"({'exports to' if f.flow == 'X' else 'imports from'} {filters.country_name(f.partner)})")
+    events = _touching_events(f.category)
+    return (*_series("dual-use-categories", f, "dual_use", events, source),
+            *_series("dual-use-tiers", f, "chpl_tier", events, source),
+            *_hs6(f, source))

@@ -1,0 +1,62 @@
+"""Energy for tech: what Russia sends China (oil, coal, gas) beside the dual-use goods China sends Russia."""
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import pandas as pd
+from dash import callback, html
+
+from dashboard import components as ui
+from dashboard import figures, filters, queries
+
+dash.register_page(__name__, path="/energy", name="Energy", order=2, title="Chokepoint — Energy for tech")
+
+KEYS = ("years", "freq")
+DEFAULTS = filters.Filters(start=2017, end=2024)
+ENERGY_SHOWN = ("crude_oil", "coal", "natural_gas")
+SOURCE = ("UN Comtrade, China as reporter: imports from Russia (energy; tonnes from net weight) and exports "
+          "to Russia (dual-use categories)")
+
+
+def layout(**query: str) -> html.Div:
+    f = filters.parse(query, DEFAULTS)
+    return html.Div([
+        ui.page_header("Energy for tech", "What Russia sends China — crude oil (2709), coal (2701), natural gas "
+                       "(271111 LNG, 271121 pipeline) — in USD, tonnes and USD per tonne, beside the dual-use "
+                       "goods China sends Russia, on one time axis."),
+        ui.filter_bar(ui.years_control(f), ui.freq_control(f)),
+        ui.note("USD per tonne uses only the rows that report a net weight; where no weight was reported the "
+                "price is a gap. China's figures only (reporter 156): never blended with Russia's."),
+        ui.chart_card("energy", "Russia → China energy and China → Russia dual-use goods",
+                      "Solid lines: energy (China's imports from Russia); dotted: dual-use goods (China's exports)"),
+    ])
+
+
+def energy_frame(f: filters.Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """China's energy imports from Russia and dual-use exports to Russia, per category and period."""
+    common = {"reporter": filters.CHINA, "partner": filters.RUSSIA, "freq": f.freq, "category": None, **f.bounds()}
+    energy = queries.run_query("dash_category_series", kind="energy", flow="M", **common)
+    dual = queries.run_query("dash_category_series", kind="dual_use", flow="X", **common)
+    return energy[energy["category"].isin(ENERGY_SHOWN)], dual
+
+
+def csv_frame(energy: pd.DataFrame, dual: pd.DataFrame) -> pd.DataFrame:
+    """The plotted numbers in one long table: direction, category, period, USD, tonnes, USD per tonne."""
+    energy = energy.assign(direction="Russia → China", tonnes=energy["net_weight_kg"] / 1000,
+                           usd_per_tonne=figures.price_per_tonne(energy))
+    dual = dual.assign(direction="China → Russia", tonnes=None, usd_per_tonne=None)
+    columns = ["direction", "category", "label", "period", "value_usd", "tonnes", "usd_per_tonne", "source",
+               "retrieved_at"]
+    return pd.concat([energy[columns], dual[columns]], ignore_index=True)
+
+
+@callback(ui.chart_outputs("energy"), ui.filter_inputs(KEYS))
+def update(years: list[int] | None, freq: str | None) -> tuple[Any, ...]:
+    f = filters.from_controls({"years": years, "freq": freq}, DEFAULTS)
+    energy, dual = energy_frame(f)
+    if energy.empty and dual.empty:
+        return ui.chart_result("energy", None, energy, f"Source: {SOURCE}.", ui.no_data_message())
+    figure = figures.energy_figure(energy, dual, f.freq, f.start, f.end)
+    out = csv_frame(energy, dual)
+    return ui.chart_result("energy", figure, out, ui.source_line(out, SOURCE))

@@ -1,0 +1,42 @@
+-- One value per category of a kind (dual_use | chpl_tier | energy) and period, for one reporter, partner, flow.
+-- A category sums exactly its codes in category_hs (a heading and its subheadings are never both added);
+-- a CHPL tier also sums the HS 2017 predecessors of its codes (hs_concordance) for periods before 2022.
+-- One source per key: comtrade preferred, else the most recently retrieved.
+WITH codes AS (
+    SELECT ch.category, ch.hs_code, 0 AS predecessor
+    FROM category_hs ch JOIN category k ON k.name = ch.category
+    WHERE k.kind = :kind
+      AND (CAST(:category AS VARCHAR(50)) IS NULL OR ch.category = CAST(:category AS VARCHAR(50)))
+    UNION
+    SELECT ch.category, c.old_code AS hs_code, 1 AS predecessor
+    FROM category_hs ch JOIN category k ON k.name = ch.category
+    JOIN hs_concordance c ON c.new_code = ch.hs_code
+    WHERE k.kind = :kind AND k.kind = 'chpl_tier'
+      AND (CAST(:category AS VARCHAR(50)) IS NULL OR ch.category = CAST(:category AS VARCHAR(50)))
+),
+picked AS (
+    SELECT t.hs_code, t.period, t.value_usd, t.net_weight_kg, t.source, t.retrieved_at,
+           ROW_NUMBER() OVER (
+               PARTITION BY t.hs_code, t.period
+               ORDER BY CASE WHEN t.source = 'comtrade' THEN 0 ELSE 1 END, t.retrieved_at DESC, t.source,
+                        t.classification DESC) AS pick
+    FROM trade_flow t
+    WHERE t.reporter_code = :reporter AND t.partner_code = :partner AND t.flow = :flow AND t.freq = :freq
+      AND t.hs_code IN (SELECT hs_code FROM codes)
+      AND t.period >= :period_from AND t.period <= :period_to
+)
+SELECT c.category, k.label, p.period,
+       SUM(p.value_usd) AS value_usd,
+       SUM(p.net_weight_kg) AS net_weight_kg,
+       SUM(CASE WHEN p.net_weight_kg IS NOT NULL THEN p.value_usd END) AS value_with_weight_usd,
+       COUNT(p.value_usd) AS codes_reported,
+       MAX(c.predecessor) AS uses_predecessors,
+       CASE WHEN MIN(p.source) = MAX(p.source) THEN MIN(p.source)
+            ELSE MIN(p.source) || ' + ' || MAX(p.source) END AS source,
+       MAX(p.retrieved_at) AS retrieved_at
+FROM picked p
+JOIN codes c ON c.hs_code = p.hs_code AND (c.predecessor = 0 OR p.period < '2022')
+JOIN category k ON k.name = c.category
+WHERE p.pick = 1
+GROUP BY c.category, k.label, p.period
+ORDER BY c.category, p.period
