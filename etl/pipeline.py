@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from etl import load
+from etl import articles, load
 from etl.db import apply_schema, bump_data_version, describe_operational_error, make_engine, utc_now
 from etl.errors import ChokepointError, DatabaseError, ValidationError
 from etl.settings import Settings
@@ -61,6 +61,7 @@ def init_db(settings: Settings, engine: Engine | None = None) -> RunResult:
                     changed += load.delete_missing(conn, table, rows, scope) if table in ("event", "chpl_item") else 0
                 changed += load.upsert_rows(conn, table, rows)
             changed += load.delete_missing(conn, "category_hs", reference.category_hs())
+            changed += load.upsert_rows(conn, "article", articles.bundled_articles())
             run_id = None
             if changed:
                 bump_data_version(conn)
