@@ -150,3 +150,19 @@ CREATE TABLE IF NOT EXISTS hs_concordance (
     note      TEXT        NOT NULL,
     CONSTRAINT pk_hs_concordance PRIMARY KEY (old_code, new_code)
 );
+
+-- Progress of the UN Comtrade refresh: one row (id 1), written by the refresh process after every call and
+-- before every retry wait, read by the dashboard. A row left 'running' whose updated_at stopped moving belongs to
+-- a refresh that was killed; the next refresh records it as failed in etl_run and takes the row over.
+CREATE TABLE IF NOT EXISTS refresh_state (
+    id             INTEGER      NOT NULL,
+    status         VARCHAR(10)  NOT NULL,  -- running | ok | failed | partial
+    calls_done     INTEGER      NOT NULL DEFAULT 0,
+    calls_planned  INTEGER      NOT NULL DEFAULT 0,
+    rows_written   INTEGER      NOT NULL DEFAULT 0,
+    retries        INTEGER      NOT NULL DEFAULT 0,
+    started_at     VARCHAR(32)  NOT NULL,
+    updated_at     VARCHAR(32)  NOT NULL,
+    message        TEXT,
+    CONSTRAINT pk_refresh_state PRIMARY KEY (id)
+);
