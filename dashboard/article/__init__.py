@@ -1,0 +1,1 @@
+"""The annotated article: claim extraction (extract, events), checks against the database (check), charts, rendering."""
