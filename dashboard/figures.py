@@ -113,26 +113,24 @@ def event_hover(row: pd.Series) -> str:
            f"{esc(row['title'])}"
 
 
-def add_events(fig: go.Figure, events: pd.DataFrame, start: int, end: int, y: float | None,
-               lines: bool = False) -> go.Figure:
-    """Events within [start, end] as diamond markers (hover: date, jurisdiction, title), optionally with lines."""
-    if events.empty or y is None:
+def add_events(fig: go.Figure, events: pd.DataFrame, start: int, end: int, lines: bool = False) -> go.Figure:
+    """Events within [start, end] as diamonds in a strip above the plot (hover: date, jurisdiction, title)."""
+    if events.empty:
         return fig
     shown = events[(events["event_date"].str[:4] >= str(start)) & (events["event_date"].str[:4] <= str(end))]
     if shown.empty:
         return fig
-    trace = go.Scatter(x=shown["event_date"].tolist(), y=[y] * len(shown), mode="markers", name="Sanctions events",
-                       marker={"symbol": "diamond", "size": 10, "color": EVENT_COLOR},
-                       hovertext=[event_hover(r) for _, r in shown.iterrows()], hoverinfo="text")
-    fig.add_trace(trace)
+    fig.add_trace(go.Scatter(x=shown["event_date"].tolist(), y=[0.5] * len(shown), yaxis="y9", mode="markers",
+                             name="Sanctions events", marker={"symbol": "diamond", "size": 10, "color": EVENT_COLOR},
+                             hovertext=[event_hover(r) for _, r in shown.iterrows()], hoverinfo="text"))
+    # The strip has its own hidden axis, so markers never cover the data or depend on its scale.
+    fig.update_layout(yaxis={"domain": [0, 0.9]},
+                      yaxis9={"domain": [0.93, 1], "range": [0, 1], "visible": False, "fixedrange": True})
+    fig.add_annotation(text="events", xref="paper", yref="paper", x=0, y=0.965, xanchor="right", showarrow=False,
+                       font={"size": 11, "color": EVENT_COLOR})
     for date in shown["event_date"] if lines else ():
         fig.add_vline(x=date, line={"color": EVENT_COLOR, "width": 1, "dash": "dot"}, opacity=0.5)
     return fig
-
-
-def _top(values: Iterable[Iterable[float | None]]) -> float | None:
-    flat = [v for series in values for v in series if v is not None]
-    return max(flat) * 1.08 if flat else None
 
 
 # --- Overview -----------------------------------------------------------------------------------------------
@@ -153,9 +151,8 @@ def headline_figure(frame: pd.DataFrame, events: pd.DataFrame | None = None,
                              mode="lines+markers", connectgaps=False, line={"color": TOTAL_COLOR, "width": 3},
                              **_xperiod("A"), hovertemplate="%{y:.1f} bn"))
     _label_peak(fig, x, total, label_year)
-    top = _top([[None if v is None else v / BN for v in total]])
     if events is not None and axis:
-        add_events(fig, events, int(axis[0]), int(axis[-1]), top)
+        add_events(fig, events, int(axis[0]), int(axis[-1]))
     fig.update_layout(barmode="stack")
     return _layout(fig, "USD bn")
 
@@ -170,8 +167,8 @@ def _label_peak(fig: go.Figure, x: Sequence[str], total: Sequence[float | None],
     record = value >= max(v for v, d in known if d <= date)
     text = f"{date[:4]}: {usd(value)}" + (" — a record at the time" if record and labelled else "")
     # Bars and markers sit mid-year (xperiodalignment); the label points there too.
-    fig.add_annotation(x=f"{date[:4]}-07-02", y=value / BN, text=text, showarrow=True, arrowhead=2, ax=-90,
-                       ay=-40, font={"size": 13, "color": "#b9770e"}, bgcolor="rgba(255,255,255,0.9)")
+    fig.add_annotation(x=f"{date[:4]}-07-02", y=value / BN, text=text, showarrow=True, arrowhead=2, ax=-170,
+                       ay=-8, font={"size": 13, "color": "#b9770e"}, bgcolor="rgba(255,255,255,0.9)")
 
 
 def headline_kpis(frame: pd.DataFrame, base_year: int = BASE_YEAR) -> list[tuple[str, str, str]]:
@@ -207,7 +204,7 @@ def flows_figure(frame: pd.DataFrame, freq: str, start: int, end: int, labels: d
                                      line={"color": color, "width": 2}, marker={"size": 4}, **_xperiod(freq),
                                      hovertemplate="%{y:.2f} bn"))
     if events is not None:
-        add_events(fig, events, start, end, _top([[_bn(v) for v in s] for s in series.values()]))
+        add_events(fig, events, start, end)
     return _layout(fig, "USD bn")
 
 
@@ -223,16 +220,14 @@ def series_figure(frame: pd.DataFrame, freq: str, start: int, end: int, view: st
     axis = periods(freq, start, end)
     lines = on_axis(frame, axis, series, "value_usd")
     fig = go.Figure()
-    shown: list[list[float | None]] = []
     for i, (name, values) in enumerate(lines.items()):
         y = indexed(values, axis) if view == "index" else [_bn(v) for v in values]
-        shown.append(y)
         fig.add_trace(go.Scatter(x=[period_date(p) for p in axis], y=y, name=esc(name), mode="lines+markers",
                                  connectgaps=False, line={"color": PALETTE[i % len(PALETTE)], "width": 2},
                                  marker={"size": 5}, **_xperiod(freq),
                                  hovertemplate="%{y:.1f}" if view == "index" else "%{y:.3f} bn"))
     if events is not None:
-        add_events(fig, events, start, end, _top(shown), lines=True)
+        add_events(fig, events, start, end, lines=True)
     if view == "index":
         fig.add_hline(y=100, line={"color": "#95a5a6", "width": 1, "dash": "dash"})
     return _layout(fig, "Index, 2021 = 100" if view == "index" else "USD bn", height)
