@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from typing import Sequence
 
@@ -15,6 +16,12 @@ def build_app(settings: Settings):  # type: ignore[no-untyped-def]
     from etl.pipeline import init_db
 
     init_db(settings)
+    try:
+        from etl.refresh import start_first_refresh
+
+        start_first_refresh(settings)  # no Comtrade data yet: one refresh in its own process; serving goes on
+    except Exception as exc:  # noqa: BLE001 - the dashboard serves without it, and says a refresh is needed
+        logging.getLogger("chokepoint").warning("could not start the first refresh: %s", exc)
     return create_app(settings)
 
 
