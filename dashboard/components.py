@@ -30,17 +30,18 @@ CATEGORY_LABELS = {
 # --- charts -------------------------------------------------------------------------------------------------
 
 def chart_card(chart: str, title: str, subtitle: str | None = None,
-               initial: tuple[Any, Any, str] | None = None) -> dbc.Card:
+               initial: tuple[Any, Any, str, bool] | None = None) -> dbc.Card:
     """A card: title, CSV button, the chart (or its empty state), and a line naming the source.
 
     `initial` (a chart_result) fills the card at layout time; otherwise a page callback fills it.
     """
-    body, payload, source = initial if initial is not None else (None, None, "")
+    body, payload, source, disabled = initial if initial is not None else (None, None, "", True)
     header = html.Div([
         html.Div([html.H5(title, className="card-title mb-0"),
                   html.Small(subtitle, className="text-muted") if subtitle else None]),
         dbc.Button([html.Span("⬇", className="me-1"), "CSV"], id=ids.chart_id(ids.CHART_CSV, chart),
-                   color="light", size="sm", className="chart-csv-button", title="Download the numbers as CSV"),
+                   color="light", size="sm", className="chart-csv-button", title="Download the numbers as CSV",
+                   disabled=disabled),
     ], className="d-flex justify-content-between align-items-start gap-2")
     return dbc.Card([
         dbc.CardHeader(header, className="bg-white border-0 pb-0"),
@@ -54,21 +55,22 @@ def chart_card(chart: str, title: str, subtitle: str | None = None,
 
 
 def chart_outputs(chart: str) -> list[Output]:
-    """The three outputs a page callback fills for one chart card: body, CSV payload, source line."""
+    """The outputs a page callback fills for one chart card: body, CSV payload, source line, CSV button state."""
     return [Output(ids.chart_id(ids.CHART_BODY, chart), "children"),
             Output(ids.chart_id(ids.CHART_DATA, chart), "data"),
-            Output(ids.chart_id(ids.CHART_SOURCE, chart), "children")]
+            Output(ids.chart_id(ids.CHART_SOURCE, chart), "children"),
+            Output(ids.chart_id(ids.CHART_CSV, chart), "disabled")]
 
 
 def chart_result(chart: str, content: go.Figure | Any | None, frame: pd.DataFrame, source: str,
-                 empty: str = NO_HS_DATA) -> tuple[Any, Any, str]:
+                 empty: str = NO_HS_DATA) -> tuple[Any, Any, str, bool]:
     """Values for chart_outputs: the figure (or a table) and its numbers; an empty state and no CSV for None."""
     if content is None:
-        return empty_state(empty), None, source
+        return empty_state(empty), None, source, True
     if isinstance(content, go.Figure):
         content = dcc.Graph(figure=content, config=GRAPH_CONFIG, className="chart-graph",
                             id={"type": "graph", "chart": chart})
-    return content, export.chart_payload(frame, f"chokepoint_{chart}"), source
+    return content, export.chart_payload(frame, f"chokepoint_{chart}"), source, False
 
 
 def data_grid(grid_id: Any, rows: list[dict[str, Any]], columns: list[dict[str, Any]], height: int = 420,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from typing import Mapping
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 CHINA, RUSSIA = 156, 643
 FIRST_YEAR, LAST_YEAR = 2010, 2030
@@ -115,9 +115,10 @@ def to_query(filters: Filters, keys: tuple[str, ...]) -> str:
     return "?" + urlencode(pairs) if pairs else ""
 
 
-def control_query(values: Mapping[str, object]) -> str:
-    """The query string for raw control values keyed by URL key, before page defaults apply."""
-    pairs: list[tuple[str, object]] = []
+def control_query(values: Mapping[str, object], current: str = "") -> str:
+    """The query string for raw control values keyed by URL key; other keys of `current` (e.g. id) are kept."""
+    kept = [(k, v) for k, v in parse_qsl(current.lstrip("?"), keep_blank_values=True) if k not in KEYS]
+    pairs: list[tuple[str, object]] = list(kept)
     for key in ("years",) + KEYS:
         value = values.get(key)
         if key == "years" and isinstance(value, (list, tuple)) and len(value) == 2:

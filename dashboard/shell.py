@@ -100,7 +100,7 @@ def sync_url(values: list[Any], control_ids: list[dict[str, str]], current: str 
         # Every control "changed" at once: the page was just rendered from the URL, not edited by the user.
         # Pushing a canonical query now would add a history entry that Back could never leave.
         return no_update
-    query = filters.control_query({i["key"]: v for i, v in zip(control_ids, values)})
+    query = filters.control_query({i["key"]: v for i, v in zip(control_ids, values)}, current or "")
     return no_update if query == (current or "") else query
 
 

@@ -36,6 +36,8 @@ def test_controls_map_years_and_a_cleared_category() -> None:
     assert filters.control_query({"years": [2019, 2022], "freq": "M", "category": None}) == \
         "?from=2019&to=2022&freq=M"
     assert filters.to_query(got, ("from", "to", "category")) == "?from=2019&to=2022"
+    # keys the controls do not own (the Article page's id) survive a filter change; stale filter keys do not
+    assert filters.control_query({"freq": "A"}, "?id=abc123&freq=M&view=index") == "?id=abc123&freq=A"
     assert filters.with_partner(Filters(reporter=643)).partner == 156
 
 

@@ -120,8 +120,8 @@ def test_hs6_values_list_codes_under_a_heading_with_predecessors(seeded: Setting
     tier = queries.run_query("dash_hs6_values", category="chpl_tier_1", flow="X", freq="M",
                              period_from="202101", period_to="202412", **CN_RU)
     row = tier[(tier["hs_code"] == "854231") & (tier["year"] == "2022")].iloc[0]
-    assert row["periods"] == 12
-    assert row["value_usd"] == pytest.approx(0.6 * BN)
+    assert row["periods"] == 11  # July 2022 is missing from the synthetic file: 11 months carry a value
+    assert row["value_usd"] == pytest.approx(0.6 * BN / 12 * 11)
 
 
 def test_supplier_series_and_tiers(seeded: Settings) -> None:

@@ -43,13 +43,17 @@ def layout(**query: str) -> html.Div:
     ])
 
 
+WIDTHS = {"reporter": 120, "partner": 120, "flow": 80, "freq": 80, "period": 100, "hs_code": 100,
+          "hs_description": 280, "source": 230, "source_ref": 280, "retrieved_at": 190}
+
+
 def grid_columns() -> list[dict[str, Any]]:
+    """The export columns, in order; measures right-aligned with NULL shown as an empty cell."""
     columns = []
     for name in EXPORT_COLUMNS:
-        if name in NUMERIC:
-            columns.append(ui.number_column(name, name, 0, "", 120))
-        else:
-            columns.append(ui.text_column(name, name, 150 if name in ("hs_description", "source_ref") else 90))
+        column = (ui.number_column(name, name, 0, "", 120) if name in NUMERIC
+                  else ui.text_column(name, name, 80))
+        columns.append(column | {"width": WIDTHS.get(name, 140 if name in NUMERIC else 125)})
     return columns
 
 

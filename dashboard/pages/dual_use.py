@@ -55,7 +55,7 @@ def _touching_events(category: str | None) -> pd.DataFrame:
 def _series(chart: str, f: filters.Filters, kind: str, events: pd.DataFrame, source: str) -> tuple[Any, ...]:
     frame = queries.run_query("dash_category_series", kind=kind, category=None, **_params(f))
     if frame.empty:
-        return ui.chart_result(chart, None, frame, source, ui.no_data_message())
+        return ui.chart_result(chart, None, frame, ui.source_line(frame, source), ui.no_data_message())
     figure = figures.series_figure(frame, f.freq, f.start, f.end, f.view, events=events)
     out = figures.with_index(frame, "category")
     return ui.chart_result(chart, figure, out, ui.source_line(out, source))
@@ -74,10 +74,10 @@ def hs6_rows(frame: pd.DataFrame, end: int) -> pd.DataFrame:
 def _hs6(f: filters.Filters, source: str) -> tuple[Any, ...]:
     chart = "dual-use-hs6"
     if f.category is None:
-        return ui.chart_result(chart, None, pd.DataFrame(), source, "Choose a category to list its HS-6 codes.")
+        return ui.chart_result(chart, None, pd.DataFrame(), "", "Choose a category to list its HS-6 codes.")
     frame = queries.run_query("dash_hs6_values", category=f.category, **_params(f))
     if frame.empty:
-        return ui.chart_result(chart, None, frame, source, ui.no_data_message())
+        return ui.chart_result(chart, None, frame, ui.source_line(frame, source), ui.no_data_message())
     table = hs6_rows(frame, f.end)
     columns = [ui.text_column("hs_code", "HS code", 130), ui.text_column("description", "Description", 260, 3),
                ui.number_column("value_base", "2021, USD"), ui.number_column("value_latest", f"{f.end}, USD"),
