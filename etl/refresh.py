@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Iterator
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
@@ -50,11 +50,15 @@ class Display:
             self._bar.total = self._progress.calls_planned
             self._bar.refresh()
 
+    def retried(self) -> None:
+        if self._bar is not None:
+            self._bar.set_postfix(rows=self._progress.rows_written, retries=self._progress.retries)
+
     def call_done(self, query: Query, result: CallResult) -> None:
         p = self._progress
         if self._bar is not None:
             self._bar.update(1)
-            self._bar.set_postfix(rows=p.rows_written, retries=p.retries)
+            self.retried()
             return
         log.info("call %d/%d %s: %d records, %d new rows, %d changed, %d empty cells", p.calls_done,
                  p.calls_planned, query.describe(), result.records, result.inserted, result.updated + result.removed,
@@ -67,6 +71,8 @@ class Display:
 
 def summary(progress: Progress, endpoint: str, seconds: float) -> str:
     p = progress
+    if not p.calls_planned:
+        return f"UN Comtrade refresh {p.status} ({endpoint}): {p.message}."
     return (f"UN Comtrade refresh {p.status} ({endpoint}): {p.calls_done} of {p.calls_planned} calls, "
             f"{p.records} records; {p.inserted} rows inserted, {p.updated} updated, {p.removed} removed, "
             f"{p.rejected} rejected; {p.empty_cells} empty answers (nothing reported); {p.retries} retries; "
@@ -107,6 +113,8 @@ def _run(settings: Settings, options: Options, engine: Engine, progress: Progres
     def on_retry(reason: str, wait: float) -> None:
         progress.retries += 1
         _heartbeat(engine, progress)
+        if display is not None:
+            display.retried()
 
     def on_split(query: Query, parts: tuple[Query, Query]) -> None:
         progress.calls_planned += 1
@@ -162,13 +170,13 @@ def _heartbeat(engine: Engine, progress: Progress) -> None:
         log.warning("could not update the refresh progress: %s", type(exc).__name__)
 
 
-def _note_interrupted(conn, state: dict[str, object] | None) -> None:  # type: ignore[no-untyped-def]
+def _note_interrupted(conn: Connection, state: dict[str, object] | None) -> None:
     """A 'running' row found while we hold the lock belongs to a refresh that died: say so in etl_run."""
     if state is None or state["status"] != "running":
         return
     load.record_run(conn, SOURCE, str(state["started_at"]), "failed", message=(
         f"stopped before finishing (the process was killed or the machine stopped) after {state['calls_done']} of "
-        f"{state['calls_planned']} calls; what those calls fetched is kept, and the next refresh fetched the rest"))
+        f"{state['calls_planned']} calls; what those calls fetched is kept, and the next refresh asked for the rest"))
 
 
 def _failure_text(exc: BaseException, progress: Progress) -> str:
