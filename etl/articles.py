@@ -1,7 +1,4 @@
-"""Articles the dashboard annotates: clean scraped text or HTML into plain paragraphs, store them by content id.
-
-Only text is ever stored. HTML is reduced to the text of its main content; markup, scripts and links are dropped.
-"""
+"""Articles the dashboard annotates: scraped text or HTML cleaned into plain paragraphs (only text is ever stored)."""
 from __future__ import annotations
 
 import argparse
@@ -71,7 +68,7 @@ def _squash(text: str) -> str:
 
 
 def _key(text: str) -> str:
-    return _squash(text).casefold()
+    return _squash(text).casefold()  # compare headlines regardless of spacing and case
 
 
 def normalise(text: str) -> str:
@@ -309,8 +306,7 @@ def check_published(value: str | None) -> str | None:
 
 
 def _clip(value: str | None, size: int) -> str | None:
-    value = _squash(normalise(value)) if value else None
-    return value[:size] if value else None
+    return _squash(normalise(value))[:size] or None if value else None
 
 
 def article_row(cleaned: Cleaned, meta: dict[str, str | None], source_ref: str, retrieved_at: str) -> dict[str, object]:

@@ -115,11 +115,11 @@ def _overlap(a: tuple[str, str], b: tuple[str, str]) -> bool:
     return a[0] <= b[1] and b[0] <= a[1]
 
 
-def _event_matches(claim: Claim, events: pd.DataFrame) -> list[tuple[int, int, dict[str, object]]]:
+def _event_matches(claim: Claim, events: list[dict[str, object]]) -> list[tuple[int, int, dict[str, object]]]:
     """(words shared with the sentence, with the clause, event row) for every event sharing any word."""
     sentence, clause = tokens(str(claim.facts["sentence"])), tokens(str(claim.facts["clause"]))
     out = []
-    for row in events.to_dict("records"):
+    for row in events:
         title = tokens(str(row["title"]))
         if title & sentence:
             out.append((len(title & sentence), len(title & clause), row))
@@ -141,7 +141,7 @@ def check_event(claim: Claim, ev: Evidence) -> Verdict:
     if f.get("date_from") is None:
         return _unchecked(f"'{f['expression']}' cannot be dated: the article has no publication date")
     stated = (str(f["date_from"]), str(f["date_to"]))
-    events = ev.events()
+    events = ev.event_records()
     year = str(f["date_from"])[:4]
     link = f"/?from={year}&to={str(f['date_to'])[:4]}"
     chart: dict[str, object] = {"chart": "events", "from": stated[0], "to": stated[1], "label": said}

@@ -35,6 +35,7 @@ class Evidence:
         self.article = dict(article or {})
         self._run = run
         self._cache: dict[tuple[object, ...], pd.DataFrame] = {}
+        self._derived: dict[str, object] = {}
 
     def _get(self, name: str, **params: object) -> pd.DataFrame:
         key = (name, *sorted(params.items()))
@@ -48,9 +49,16 @@ class Evidence:
     def events(self) -> pd.DataFrame:
         return self._get("claim_events")
 
+    def event_records(self) -> list[dict[str, object]]:
+        if "event_records" not in self._derived:
+            self._derived["event_records"] = self.events().to_dict("records")
+        return self._derived["event_records"]  # type: ignore[return-value]
+
     def countries(self) -> dict[int, str]:
-        frame = self._get("claim_countries")
-        return {int(r.code): str(r.name) for r in frame.itertuples()}
+        if "countries" not in self._derived:
+            frame = self._get("claim_countries")
+            self._derived["countries"] = dict(zip(frame["code"].astype(int), frame["name"].astype(str)))
+        return self._derived["countries"]  # type: ignore[return-value]
 
     def category_codes(self, category: str) -> list[str]:
         frame = self._get("claim_categories")
