@@ -151,6 +151,7 @@ def test_goods_claims_unchecked_until_trade_rows_then_checked(ready: Settings) -
     assert after["coal"].verdict == "contradicted"  # 1,000 t and USD 0.1 mn are not large quantities
     assert after["at discounted prices"].verdict == "supported"
     assert "Russia USD 500/t vs other suppliers USD 778/t" in after["at discounted prices"].hover
+    assert "csv:synthetic_china_russia_goods.csv" in after["at discounted prices"].hover
     assert after["optics"].verdict == "unchecked" and "9001" in after["optics"].hover
     assert after["Satellite imagery"].verdict == "unchecked"
 

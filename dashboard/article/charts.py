@@ -126,5 +126,7 @@ def figure_for(spec: dict[str, object], ev: Evidence) -> tuple[go.Figure | None,
         return goods_chart(ev, spec), ("Source: trade_flow rows (UN Comtrade, or imported CSV files as named in "
                                        "the hover); one source per period and code, never added together.")
     if kind == "price":
-        return price_chart(ev, spec), "Source: UN Comtrade annual values and net weights of China's imports."
+        categories = [str(c) for c in spec["categories"]]  # type: ignore[union-attr]
+        sources = ", ".join(trade_checks.price_sources(ev, categories))
+        return price_chart(ev, spec), f"Source: annual values and net weights of China's imports ({sources})."
     return None, str(spec.get("message", "Nothing to chart for this claim."))

@@ -9,7 +9,7 @@ from urllib.parse import quote, urlparse
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard import components, export
+from dashboard import components
 from dashboard.article import charts, ids
 from dashboard.article.evidence import Evidence, Verdict
 from dashboard.article.extract import Claim
@@ -109,8 +109,9 @@ def _page_name(link: str) -> str:
     return PAGE_NAMES.get(link.split("?")[0].strip("/"), "Data")
 
 
-def chart_outputs(entry: Mapping[str, Any], ev: Evidence) -> tuple[Any, Any, Any]:
-    """(body, CSV payload, source line) of the chart card for one claim."""
+def chart_outputs(chart: str, entry: Mapping[str, Any], ev: Evidence) -> tuple[Any, ...]:
+    """The values of components.chart_outputs(chart) for one claim: its summary and chart (or empty state),
+    the numbers for the CSV button, and the source line with a link to the page that shows more."""
     spec = dict(entry["chart"])
     figure, caption = charts.figure_for(spec, ev)
     verdict = str(entry["verdict"])
@@ -123,11 +124,10 @@ def chart_outputs(entry: Mapping[str, Any], ev: Evidence) -> tuple[Any, Any, Any
     if link:
         source += [" ", dcc.Link(f"Open in {_page_name(str(link))} with these filters →", href=str(link),
                                  className="claim-page-link")]
-    if figure is None:
-        return html.Div([summary, components.empty_state(caption)]), None, source
-    graph = dcc.Graph(figure=figure, config=components.GRAPH_CONFIG, className="chart-graph claim-graph")
-    frame = charts.chart_frame(spec, ev)
-    return html.Div([summary, graph]), export.chart_payload(frame, f"chokepoint_claim_{spec['chart']}"), source
+    frame = charts.chart_frame(spec, ev) if figure is not None else None
+    result = list(components.chart_result(chart, figure, frame, source, empty=caption))  # type: ignore[arg-type]
+    result[0] = html.Div([summary, html.Div(result[0], className="claim-graph" if figure is not None else None)])
+    return tuple(result)
 
 
 def no_article(wanted: str | None, rows: list[Mapping[str, object]]) -> html.Div:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dashboard.article.evidence import CHINA, DIRECTIONS, RUSSIA, WORLD, Evidence, Verdict, source_label, usd
+from dashboard.article.evidence import DIRECTIONS, RUSSIA, WORLD, Evidence, Verdict, source_label, usd
 from dashboard.article.extract import ENERGY, Claim
 
 BASELINE_YEAR = 2021
@@ -118,15 +118,20 @@ def check_goods(claim: Claim, ev: Evidence) -> Verdict:
         return Verdict("unchecked", message, {"chart": "empty", "message": message}, link)
     base, after = _years(flow)
     verdict = _goods_verdict(str(f["assertion"]), base, after)
-    reading = {"large": f"'large quantities' read as ≥ {LARGE_TONNES / 1e6:.0f} Mt (or USD 1 bn) in a year",
-               "grown": f"growth read as the last full year after the invasion above {BASELINE_YEAR}",
-               "supplied": "supplied read as reported exports after February 2022"}[str(f["assertion"])]
+    reading = {"large": f"'large quantities' = at least {LARGE_TONNES / 1e6:.0f} Mt (or USD 1 bn) in a year",
+               "grown": f"growth = the last full year after the invasion above {BASELINE_YEAR}",
+               "supplied": "'supplied' = flows reported after February 2022"}[str(f["assertion"])]
     hover = (f"{term} — {label}, HS {_codes(ev, flow.categories)} ({', '.join(flow.sources)}): "
-             f"{_summary(base, after, str(f['assertion']) == 'large')}. {reading}")
+             f"{_summary(base, after, str(f['assertion']) == 'large')}. Read as: {reading}")
     if not after:
         hover += f". No data after February 2022: {REFRESH_HINT}"
     chart = {"chart": "goods", "categories": flow.categories, "direction": direction, "label": term}
     return Verdict(verdict, hover, chart, link)
+
+
+def price_sources(ev: Evidence, categories: list[str]) -> list[str]:
+    flows = [flow_of(ev, [c], "ru_to_cn", partner) for c in categories for partner in (None, WORLD)]
+    return sorted({s for f in flows if f is not None for s in f.sources})
 
 
 def unit_values(ev: Evidence, category: str) -> list[tuple[str, float, float]]:
@@ -158,7 +163,7 @@ def check_price(claim: Claim, ev: Evidence) -> Verdict:
     verdict = "supported" if all(cheaper) else "contradicted" if not any(cheaper) else "unchecked"
     detail = "; ".join(f"{ev.category_label(c)} {year}: Russia USD {ru:,.0f}/t vs other suppliers USD {rest:,.0f}/t"
                        for c, year, ru, rest in pairs)
-    hover = f"{claim.text} — China's imports (UN Comtrade, reporter {CHINA}): {detail}"
+    hover = f"{claim.text} — China's imports ({', '.join(price_sources(ev, categories))}): {detail}"
     if verdict == "unchecked":
         hover += " (cheaper in some years only)"
     return Verdict(verdict, hover, {"chart": "price", "categories": categories, "label": claim.text}, link)

@@ -45,8 +45,8 @@ def _article_view(article: dict[str, Any], rows: list[dict[str, Any]]) -> html.D
     ev = Evidence(article)
     texts, claims, verdicts, entries = _entries(article, ev)
     selected = _first_claim(entries)
-    initial = render.chart_outputs(entries[selected], ev) if selected else (
-        components.empty_state("This article has no claims the extractor recognises."), None, "")
+    initial = render.chart_outputs(CHART, entries[selected], ev) if selected else components.chart_result(
+        CHART, None, None, "", "This article has no claims the extractor recognises.")  # type: ignore[arg-type]
     store = {"article": {k: article.get(k) for k in ("id", "outlet", "url", "source_ref")}, "claims": entries,
              "selected": selected}
     text = html.Article([html.H2(render.safe(article["title"]), className="article-title"),
@@ -90,7 +90,7 @@ def show_claim(clicks: list[int | None], store: dict[str, Any] | None) -> tuple[
     claim_id = str(target["index"])
     if claim_id not in entries:
         raise PreventUpdate
-    body, payload, source = render.chart_outputs(entries[claim_id], Evidence(store.get("article")))
+    outputs = render.chart_outputs(CHART, entries[claim_id], Evidence(store.get("article")))
     classes = [render.class_name(entries[str(i["id"]["index"])]["kind"], i["id"]["index"] == claim_id)
                if str(i["id"]["index"]) in entries else no_update for i in ctx.inputs_list[0]]
-    return body, payload, source, classes
+    return (*outputs, classes)
