@@ -73,14 +73,20 @@ def chart_result(chart: str, content: go.Figure | Any | None, frame: pd.DataFram
     return content, export.chart_payload(frame, f"chokepoint_{chart}"), source, False
 
 
-def data_grid(grid_id: Any, rows: list[dict[str, Any]], columns: list[dict[str, Any]], height: int = 420,
+def data_grid(grid_id: Any, rows: list[dict[str, Any]], columns: list[dict[str, Any]], height: int | None = None,
               page_size: int = 50, fit: bool = True) -> dag.AgGrid:
-    """An AG Grid showing rows as plain text (no HTML renderer), sortable and filterable."""
+    """An AG Grid showing rows as plain text (no HTML renderer), sortable and filterable.
+
+    With no `height`, the grid grows with its rows (up to a page), which suits the short summary tables.
+    """
+    options: dict[str, Any] = {"pagination": True, "paginationPageSize": page_size,
+                               "paginationPageSizeSelector": False, "animateRows": False}
+    if height is None:
+        options["domLayout"] = "autoHeight"
     return dag.AgGrid(id=grid_id, rowData=rows, columnDefs=columns,
                       defaultColDef={"sortable": True, "resizable": True, "filter": True, "minWidth": 90},
-                      dashGridOptions={"pagination": True, "paginationPageSize": page_size,
-                                       "paginationPageSizeSelector": False, "animateRows": False},
-                      columnSize="responsiveSizeToFit" if fit else None, style={"height": f"{height}px", "width": "100%"})
+                      dashGridOptions=options, columnSize="responsiveSizeToFit" if fit else None,
+                      style={"height": f"{height}px" if height else None, "width": "100%"})
 
 
 def number_column(field: str, header: str, digits: int = 0, suffix: str = "", width: int = 130) -> dict[str, Any]:

@@ -2,22 +2,31 @@
 
 Every series is laid on the full period axis first, so a period nobody reported is None: a gap in the line
 (connectgaps=False), never a drop to zero. Text that comes from data is HTML-escaped before plotly sees it.
+Traces and layout are collected as plain dicts and validated once by go.Figure(data, layout): adding traces and
+updating the layout step by step costs ten times more, on every callback.
 """
 from __future__ import annotations
 
 import html
 import math
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 BN = 1e9
 BASE_YEAR = 2021
 EXPORT_COLOR, IMPORT_COLOR, TOTAL_COLOR, EVENT_COLOR = "#c0392b", "#2c3e50", "#f39c12", "#7f8c8d"
 PALETTE = ("#2c7fb8", "#e6550d", "#31a354", "#756bb1", "#d62728", "#17becf", "#8c564b", "#e377c2", "#bcbd22",
            "#636363")
+# A small template in the spirit of plotly_white: a named template costs ~25 ms per figure to copy and validate,
+# this dict about 0.2 ms (callbacks build figures on every filter change).
+_GRID = "#e9eef3"
+TEMPLATE = {"layout": {"paper_bgcolor": "white", "plot_bgcolor": "white", "colorway": list(PALETTE),
+                       "xaxis": {"gridcolor": _GRID, "linecolor": _GRID, "zerolinecolor": _GRID, "automargin": True},
+                       "yaxis": {"gridcolor": _GRID, "linecolor": _GRID, "zerolinecolor": "#d5dde5",
+                                 "zerolinewidth": 1.5, "automargin": True},
+                       "hoverlabel": {"align": "left"}}}
 FONT = {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif",
         "size": 13, "color": "#2c3e50"}
 
@@ -101,11 +110,20 @@ def with_index(frame: pd.DataFrame, series: str, value: str = "value_usd",
 
 # --- layout helpers -----------------------------------------------------------------------------------------
 
-def _layout(fig: go.Figure, y_title: str, height: int = 420) -> go.Figure:
-    fig.update_layout(template="plotly_white", font=FONT, height=height, yaxis_title=y_title,
-                      hovermode="x unified", legend={"orientation": "h", "y": -0.12, "x": 0},
-                      margin={"t": 24, "r": 16, "l": 64, "b": 24})
-    return fig
+Trace = dict[str, Any]
+
+
+def base_layout(y_title: str, height: int = 420) -> dict[str, Any]:
+    return {"template": TEMPLATE, "font": FONT, "height": height, "yaxis": {"title": {"text": y_title}},
+            "xaxis": {"type": "date"}, "hovermode": "x unified", "legend": {"orientation": "h", "y": -0.12, "x": 0},
+            "margin": {"t": 24, "r": 16, "l": 64, "b": 24}, "annotations": [], "shapes": []}
+
+
+def line(x: Sequence[str], y: Sequence[float | None], name: str, color: str, freq: str, **extra: Any) -> Trace:
+    """A line trace that breaks at None (connectgaps False), placed mid-period on a date axis."""
+    trace = {"type": "scatter", "x": list(x), "y": list(y), "name": name, "mode": "lines+markers",
+             "connectgaps": False, "line": {"color": color, "width": 2}, "marker": {"size": 5}, **_xperiod(freq)}
+    return trace | extra
 
 
 def event_hover(row: pd.Series) -> str:
@@ -113,24 +131,32 @@ def event_hover(row: pd.Series) -> str:
            f"{esc(row['title'])}"
 
 
-def add_events(fig: go.Figure, events: pd.DataFrame, start: int, end: int, lines: bool = False) -> go.Figure:
+def add_events(traces: list[Trace], layout: dict[str, Any], events: pd.DataFrame | None, start: int, end: int,
+               lines: bool = False) -> None:
     """Events within [start, end] as diamonds in a strip above the plot (hover: date, jurisdiction, title)."""
-    if events.empty:
-        return fig
+    if events is None or events.empty:
+        return
     shown = events[(events["event_date"].str[:4] >= str(start)) & (events["event_date"].str[:4] <= str(end))]
     if shown.empty:
-        return fig
-    fig.add_trace(go.Scatter(x=shown["event_date"].tolist(), y=[0.5] * len(shown), yaxis="y9", mode="markers",
-                             name="Sanctions events", marker={"symbol": "diamond", "size": 10, "color": EVENT_COLOR},
-                             hovertext=[event_hover(r) for _, r in shown.iterrows()], hoverinfo="text"))
+        return
+    traces.append({"type": "scatter", "x": shown["event_date"].tolist(), "y": [0.5] * len(shown), "yaxis": "y9",
+                   "mode": "markers", "name": "Sanctions events", "hoverinfo": "text",
+                   "marker": {"symbol": "diamond", "size": 10, "color": EVENT_COLOR},
+                   "hovertext": [event_hover(r) for _, r in shown.iterrows()]})
     # The strip has its own hidden axis, so markers never cover the data or depend on its scale.
-    fig.update_layout(yaxis={"domain": [0, 0.9]},
-                      yaxis9={"domain": [0.93, 1], "range": [0, 1], "visible": False, "fixedrange": True})
-    fig.add_annotation(text="events", xref="paper", yref="paper", x=0, y=0.965, xanchor="right", showarrow=False,
-                       font={"size": 11, "color": EVENT_COLOR})
-    for date in shown["event_date"] if lines else ():
-        fig.add_vline(x=date, line={"color": EVENT_COLOR, "width": 1, "dash": "dot"}, opacity=0.5)
-    return fig
+    layout["yaxis"]["domain"] = [0, 0.9]
+    layout["yaxis9"] = {"domain": [0.93, 1], "range": [0, 1], "visible": False, "fixedrange": True}
+    layout["annotations"].append({"text": "events", "xref": "paper", "yref": "paper", "x": 0, "y": 0.965,
+                                  "xanchor": "right", "showarrow": False,
+                                  "font": {"size": 11, "color": EVENT_COLOR}})
+    if lines:
+        layout["shapes"] += [{"type": "line", "xref": "x", "yref": "paper", "x0": d, "x1": d, "y0": 0, "y1": 1,
+                              "line": {"color": EVENT_COLOR, "width": 1, "dash": "dot"}, "opacity": 0.5}
+                             for d in shown["event_date"]]
+
+
+def _bn(value: float | None) -> float | None:
+    return None if value is None else value / BN
 
 
 # --- Overview -----------------------------------------------------------------------------------------------
@@ -141,34 +167,32 @@ def headline_figure(frame: pd.DataFrame, events: pd.DataFrame | None = None,
     axis = [str(y) for y in frame["year"]]
     x = [period_date(p) for p in axis]
     total = [_none(v) for v in frame["total_usd"]]
-    fig = go.Figure()
-    for column, name, color in (("cn_to_ru_usd", "China → Russia (China's exports)", EXPORT_COLOR),
-                                ("ru_to_cn_usd", "Russia → China (China's imports)", IMPORT_COLOR)):
-        values = [None if v is None else v / BN for v in map(_none, frame[column])]
-        fig.add_trace(go.Bar(x=x, y=values, name=name, marker_color=color, **_xperiod("A"),
-                             hovertemplate="%{y:.1f} bn"))
-    fig.add_trace(go.Scatter(x=x, y=[None if v is None else v / BN for v in total], name="Total trade",
-                             mode="lines+markers", connectgaps=False, line={"color": TOTAL_COLOR, "width": 3},
-                             **_xperiod("A"), hovertemplate="%{y:.1f} bn"))
-    _label_peak(fig, x, total, label_year)
-    if events is not None and axis:
-        add_events(fig, events, int(axis[0]), int(axis[-1]))
-    fig.update_layout(barmode="stack")
-    return _layout(fig, "USD bn")
+    traces: list[Trace] = [
+        {"type": "bar", "x": x, "y": [_bn(_none(v)) for v in frame[column]], "name": name, "marker_color": color,
+         "hovertemplate": "%{y:.1f} bn", **_xperiod("A")}
+        for column, name, color in (("cn_to_ru_usd", "China → Russia (China's exports)", EXPORT_COLOR),
+                                    ("ru_to_cn_usd", "Russia → China (China's imports)", IMPORT_COLOR))]
+    traces.append(line(x, [_bn(v) for v in total], "Total trade", TOTAL_COLOR, "A",
+                       line={"color": TOTAL_COLOR, "width": 3}, marker={"size": 6}, hovertemplate="%{y:.1f} bn"))
+    layout = base_layout("USD bn") | {"barmode": "stack"}
+    layout["annotations"] += _peak_label(x, total, label_year)
+    if axis:
+        add_events(traces, layout, events, int(axis[0]), int(axis[-1]))
+    return go.Figure(data=traces, layout=layout)
 
 
-def _label_peak(fig: go.Figure, x: Sequence[str], total: Sequence[float | None], year: int | None) -> None:
+def _peak_label(x: Sequence[str], total: Sequence[float | None], year: int | None) -> list[dict[str, Any]]:
     """Label `year`'s total (saying whether it was a record up to then), or the series maximum."""
     known = [(v, d) for v, d in zip(total, x) if v is not None]
     if not known:
-        return
+        return []
     labelled = [(v, d) for v, d in known if d[:4] == str(year)]
     value, date = labelled[0] if labelled else max(known)
     record = value >= max(v for v, d in known if d <= date)
     text = f"{date[:4]}: {usd(value)}" + (" — a record at the time" if record and labelled else "")
     # Bars and markers sit mid-year (xperiodalignment); the label points there too.
-    fig.add_annotation(x=f"{date[:4]}-07-02", y=value / BN, text=text, showarrow=True, arrowhead=2, ax=-170,
-                       ay=-8, font={"size": 13, "color": "#b9770e"}, bgcolor="rgba(255,255,255,0.9)")
+    return [{"x": f"{date[:4]}-07-02", "y": value / BN, "text": text, "showarrow": True, "arrowhead": 2,
+             "ax": -170, "ay": -8, "font": {"size": 13, "color": "#b9770e"}, "bgcolor": "rgba(255,255,255,0.9)"}]
 
 
 def headline_kpis(frame: pd.DataFrame, base_year: int = BASE_YEAR) -> list[tuple[str, str, str]]:
@@ -195,42 +219,34 @@ def flows_figure(frame: pd.DataFrame, freq: str, start: int, end: int, labels: d
                  events: pd.DataFrame | None = None) -> go.Figure:
     """All-goods flows per period (one line per flow), gaps kept."""
     axis = periods(freq, start, end)
+    x = [period_date(p) for p in axis]
     series = on_axis(frame, axis, "flow", "value_usd")
-    fig = go.Figure()
-    for flow, color in (("X", EXPORT_COLOR), ("M", IMPORT_COLOR)):
-        if flow in series:
-            fig.add_trace(go.Scatter(x=[period_date(p) for p in axis], y=[_bn(v) for v in series[flow]],
-                                     name=labels.get(flow, flow), mode="lines+markers", connectgaps=False,
-                                     line={"color": color, "width": 2}, marker={"size": 4}, **_xperiod(freq),
-                                     hovertemplate="%{y:.2f} bn"))
-    if events is not None:
-        add_events(fig, events, start, end)
-    return _layout(fig, "USD bn")
+    traces = [line(x, [_bn(v) for v in series[flow]], labels.get(flow, flow), color, freq, marker={"size": 4},
+                   hovertemplate="%{y:.2f} bn")
+              for flow, color in (("X", EXPORT_COLOR), ("M", IMPORT_COLOR)) if flow in series]
+    layout = base_layout("USD bn")
+    add_events(traces, layout, events, start, end)
+    return go.Figure(data=traces, layout=layout)
 
 
-def _bn(value: float | None) -> float | None:
-    return None if value is None else value / BN
-
-
-# --- category series (Dual-use, Energy) ---------------------------------------------------------------------
+# --- category series (Dual-use, Energy, Suppliers) ----------------------------------------------------------
 
 def series_figure(frame: pd.DataFrame, freq: str, start: int, end: int, view: str = "usd",
                   series: str = "label", events: pd.DataFrame | None = None, height: int = 420) -> go.Figure:
     """One line per series (e.g. category), USD bn or indexed to 2021 = 100, with gaps where not reported."""
     axis = periods(freq, start, end)
-    lines = on_axis(frame, axis, series, "value_usd")
-    fig = go.Figure()
-    for i, (name, values) in enumerate(lines.items()):
+    x = [period_date(p) for p in axis]
+    traces = []
+    for i, (name, values) in enumerate(on_axis(frame, axis, series, "value_usd").items()):
         y = indexed(values, axis) if view == "index" else [_bn(v) for v in values]
-        fig.add_trace(go.Scatter(x=[period_date(p) for p in axis], y=y, name=esc(name), mode="lines+markers",
-                                 connectgaps=False, line={"color": PALETTE[i % len(PALETTE)], "width": 2},
-                                 marker={"size": 5}, **_xperiod(freq),
-                                 hovertemplate="%{y:.1f}" if view == "index" else "%{y:.3f} bn"))
-    if events is not None:
-        add_events(fig, events, start, end, lines=True)
+        traces.append(line(x, y, esc(name), PALETTE[i % len(PALETTE)], freq,
+                           hovertemplate="%{y:.1f}" if view == "index" else "%{y:.3f} bn"))
+    layout = base_layout("Index, 2021 = 100" if view == "index" else "USD bn", height)
+    add_events(traces, layout, events, start, end, lines=True)
     if view == "index":
-        fig.add_hline(y=100, line={"color": "#95a5a6", "width": 1, "dash": "dash"})
-    return _layout(fig, "Index, 2021 = 100" if view == "index" else "USD bn", height)
+        layout["shapes"].append({"type": "line", "xref": "paper", "yref": "y", "x0": 0, "x1": 1, "y0": 100,
+                                 "y1": 100, "line": {"color": "#95a5a6", "width": 1, "dash": "dash"}})
+    return go.Figure(data=traces, layout=layout)
 
 
 def events_touching(events: pd.DataFrame, codes: Iterable[str], chpl_codes: Iterable[str] = ()) -> pd.DataFrame:
@@ -253,30 +269,44 @@ def events_touching(events: pd.DataFrame, codes: Iterable[str], chpl_codes: Iter
     return events[events["hs_scope"].map(touches)]
 
 
+ENERGY_PANELS = (("value_usd", BN, "Russia → China energy, USD bn"),
+                 ("tonnes", 1e6, "Russia → China energy, million tonnes"),
+                 ("usd_per_tonne", 1, "Russia → China energy, USD per tonne"))
+
+
 def energy_figure(energy: pd.DataFrame, dual: pd.DataFrame, freq: str, start: int, end: int) -> go.Figure:
     """Four panels on one time axis: Russia → China energy in USD, tonnes, USD per tonne; China → Russia dual-use."""
     axis = periods(freq, start, end)
     x = [period_date(p) for p in axis]
-    fig = make_subplots(rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.05,
-                        subplot_titles=("Russia → China energy, USD bn", "Russia → China energy, million tonnes",
-                                        "Russia → China energy, USD per tonne",
-                                        "China → Russia dual-use goods, USD bn"))
     frame = energy.assign(tonnes=energy["net_weight_kg"] / 1000, usd_per_tonne=price_per_tonne(energy))
+    traces: list[Trace] = []
     for i, name in enumerate(dict.fromkeys(frame["label"])):
         one = frame[frame["label"] == name]
-        color = PALETTE[i % len(PALETTE)]
-        for row, column, scale in ((1, "value_usd", BN), (2, "tonnes", 1e6), (3, "usd_per_tonne", 1)):
+        for row, (column, scale, _title) in enumerate(ENERGY_PANELS, start=1):
             values = on_axis(one, axis, "label", column).get(name, [None] * len(axis))
-            fig.add_trace(go.Scatter(x=x, y=[None if v is None else v / scale for v in values], name=esc(name),
-                                     legendgroup=name, showlegend=row == 1, mode="lines+markers",
-                                     connectgaps=False, line={"color": color}, **_xperiod(freq)), row=row, col=1)
+            traces.append(line(x, [None if v is None else v / scale for v in values], esc(name),
+                               PALETTE[i % len(PALETTE)], freq, yaxis=f"y{row}" if row > 1 else "y",
+                               legendgroup=name, showlegend=row == 1))
     for i, (name, values) in enumerate(on_axis(dual, axis, "label", "value_usd").items()):
-        fig.add_trace(go.Scatter(x=x, y=[_bn(v) for v in values], name=esc(name), mode="lines+markers",
-                                 connectgaps=False, line={"color": PALETTE[(i + 5) % len(PALETTE)], "dash": "dot"},
-                                 **_xperiod(freq)), row=4, col=1)
-    fig.update_layout(template="plotly_white", font=FONT, height=860, hovermode="x unified",
-                      legend={"orientation": "h", "y": -0.06, "x": 0}, margin={"t": 36, "r": 16, "l": 64, "b": 24})
-    return fig
+        color = PALETTE[(i + 5) % len(PALETTE)]
+        traces.append(line(x, [_bn(v) for v in values], esc(name), color, freq, yaxis="y4",
+                           line={"color": color, "width": 2, "dash": "dot"}))
+    return go.Figure(data=traces, layout=_panels_layout())
+
+
+def _panels_layout() -> dict[str, Any]:
+    """Four stacked y axes sharing one date x axis, each with its title above it."""
+    titles = [t for _c, _s, t in ENERGY_PANELS] + ["China → Russia dual-use goods, USD bn"]
+    layout = base_layout("", 860) | {"legend": {"orientation": "h", "y": -0.06, "x": 0},
+                                     "margin": {"t": 36, "r": 16, "l": 64, "b": 24}}
+    for row, title in enumerate(titles):
+        top = 1 - row * 0.25
+        key = "yaxis" if row == 0 else f"yaxis{row + 1}"
+        layout[key] = {"domain": [top - 0.2, top - 0.01], "anchor": "x", "title": {"text": ""}}
+        layout["annotations"].append({"text": title, "xref": "paper", "yref": "paper", "x": 0.5, "y": top,
+                                      "xanchor": "center", "yanchor": "bottom", "showarrow": False,
+                                      "font": {"size": 14}})
+    return layout
 
 
 def price_per_tonne(frame: pd.DataFrame) -> pd.Series:
@@ -286,7 +316,7 @@ def price_per_tonne(frame: pd.DataFrame) -> pd.Series:
     return (value / tonnes.where(tonnes > 0)).astype("float64")
 
 
-# --- Suppliers ----------------------------------------------------------------------------------------------
+# --- Suppliers ---------------------------------------------------------------------------------------------
 
 def shares(frame: pd.DataFrame) -> pd.DataFrame:
     """Each supplier's share (%) of the period's total over suppliers that reported a value."""
@@ -299,22 +329,21 @@ def shares(frame: pd.DataFrame) -> pd.DataFrame:
 def share_figure(frame: pd.DataFrame, freq: str, start: int, end: int) -> go.Figure:
     """Stacked shares of suppliers per period (100% = the suppliers shown that reported)."""
     axis = periods(freq, start, end)
-    fig = go.Figure()
-    for i, (name, values) in enumerate(on_axis(shares(frame), axis, "reporter", "share_pct").items()):
-        fig.add_trace(go.Bar(x=[period_date(p) for p in axis], y=values, name=esc(name),
-                             marker_color=PALETTE[i % len(PALETTE)], **_xperiod(freq), hovertemplate="%{y:.1f}%"))
-    fig.update_layout(barmode="stack")
-    return _layout(fig, "Share of CHPL exports to Russia, %", 360)
+    x = [period_date(p) for p in axis]
+    traces = [{"type": "bar", "x": x, "y": values, "name": esc(name), "marker_color": PALETTE[i % len(PALETTE)],
+               "hovertemplate": "%{y:.1f}%", **_xperiod(freq)}
+              for i, (name, values) in enumerate(on_axis(shares(frame), axis, "reporter", "share_pct").items())]
+    return go.Figure(data=traces, layout=base_layout("Share of CHPL exports to Russia, %", 360) | {"barmode": "stack"})
 
 
 def tier_figure(frame: pd.DataFrame) -> go.Figure:
     """Grouped bars: each supplier's CHPL exports by tier over the chosen period range."""
-    fig = go.Figure()
-    for i, (label, group) in enumerate(frame.groupby("label", sort=True)):
-        fig.add_trace(go.Bar(x=[esc(r) for r in group["reporter"]], y=[_bn(_none(v)) for v in group["value_usd"]],
-                             name=esc(label), marker_color=PALETTE[i % len(PALETTE)], hovertemplate="%{y:.3f} bn"))
-    fig.update_layout(barmode="group")
-    return _layout(fig, "USD bn", 360)
+    traces = [{"type": "bar", "x": [esc(r) for r in group["reporter"]], "name": esc(label),
+               "y": [_bn(_none(v)) for v in group["value_usd"]], "marker_color": PALETTE[i % len(PALETTE)],
+               "hovertemplate": "%{y:.3f} bn"}
+              for i, (label, group) in enumerate(frame.groupby("label", sort=True))]
+    layout = base_layout("USD bn", 360) | {"barmode": "group", "xaxis": {"type": "category"}}
+    return go.Figure(data=traces, layout=layout)
 
 
 def change_table(frame: pd.DataFrame, key: Sequence[str], latest_year: int,

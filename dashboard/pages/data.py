@@ -90,26 +90,39 @@ def download(n_clicks: int | None, rows: list[dict[str, Any]] | None) -> Any:
 
 
 def etl_status() -> Any:
-    """Per source: rows and periods held, runs, failures, the last run and the last success."""
-    runs = queries.run_query("dash_etl_sources")
-    rows = queries.run_query("status_sources")
-    if runs.empty:
+    """Per source: runs, failures, rows loaded, the last run and the last success; then the latest runs."""
+    sources = queries.run_query("dash_etl_sources")
+    if sources.empty:
         return ui.empty_state("No ETL run recorded: run `python -m etl init`.")
-    table = runs.merge(rows, on="source", how="left")
-    header = ["Source", "Trade rows", "Periods", "Runs", "Failures", "Last run", "Last status", "Last success"]
-    body = [html.Tr([html.Td(r.source), html.Td(_count(r.rows)), html.Td(_span(r.first_period, r.last_period)),
-                     html.Td(r.runs), html.Td(r.failures), html.Td(_when(r.last_started)),
-                     html.Td(r.last_status), html.Td(_when(r.last_ok))]) for r in table.itertuples()]
+    header = ["Source", "Runs", "Failures", "Rows inserted", "Rows updated", "Rows rejected", "Last run",
+              "Last status", "Last success"]
+    body = [html.Tr([html.Td(r.source), html.Td(r.runs), html.Td(r.failures), html.Td(_count(r.rows_inserted)),
+                     html.Td(_count(r.rows_updated)), html.Td(_count(r.rows_rejected)), html.Td(_when(r.last_started)),
+                     html.Td(r.last_status), html.Td(_when(r.last_ok))]) for r in sources.itertuples()]
+    return html.Div([_table(header, body), html.H6("Latest runs", className="mt-3"), latest_runs()])
+
+
+def latest_runs(limit: int = 10) -> Any:
+    runs = queries.run_query("status_runs", limit=limit)
+    header = ["Run", "Source", "Started", "Status", "Inserted", "Updated", "Rejected", "Message"]
+    body = [html.Tr([html.Td(r.id), html.Td(r.source), html.Td(_when(r.started_at)), html.Td(r.status),
+                     html.Td(_count(r.rows_inserted)), html.Td(_count(r.rows_updated)),
+                     html.Td(_count(r.rows_rejected)), html.Td(_short(r.message))]) for r in runs.itertuples()]
+    return _table(header, body)
+
+
+def _table(header: list[str], body: list[Any]) -> dbc.Table:
     return dbc.Table([html.Thead(html.Tr([html.Th(h) for h in header])), html.Tbody(body)],
                      hover=True, responsive=True, className="status-table mb-0")
 
 
+def _short(message: object, size: int = 160) -> str:
+    text = "" if message is None or pd.isna(message) else str(message)  # type: ignore[arg-type]
+    return text if len(text) <= size else text[:size - 1] + "…"
+
+
 def _count(value: object) -> str:
     return "—" if value is None or pd.isna(value) else f"{int(value):,}"  # type: ignore[arg-type]
-
-
-def _span(first: object, last: object) -> str:
-    return "—" if first is None or pd.isna(first) else f"{first}–{last}"  # type: ignore[arg-type]
 
 
 def _when(value: object) -> str:

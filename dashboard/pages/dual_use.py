@@ -82,7 +82,7 @@ def _hs6(f: filters.Filters, source: str) -> tuple[Any, ...]:
     columns = [ui.text_column("hs_code", "HS code", 130), ui.text_column("description", "Description", 260, 3),
                ui.number_column("value_base", "2021, USD"), ui.number_column("value_latest", f"{f.end}, USD"),
                ui.number_column("change_pct", "Change vs 2021", 1, "%"), ui.text_column("source", "Source", 160)]
-    grid = ui.data_grid(ids.DUAL_USE_TABLE, ui.records(table), columns, height=360, page_size=20)
+    grid = ui.data_grid(ids.DUAL_USE_TABLE, ui.records(table), columns, page_size=20)
     return ui.chart_result(chart, grid, table, ui.source_line(frame, source))
 
 

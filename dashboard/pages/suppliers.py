@@ -5,6 +5,7 @@ from dataclasses import replace
 from typing import Any
 
 import dash
+import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import callback, html
 
@@ -29,10 +30,10 @@ def layout(**query: str) -> html.Div:
                       ui.category_control(f, filters.CHPL_TIERS, clearable=True, placeholder="All CHPL tiers")),
         ui.note("Each supplier's own export figures (never Russia's import figures). " + PREDECESSORS),
         ui.chart_card("suppliers-values", "CHPL exports to Russia by supplier"),
-        ui.chart_card("suppliers-shares", "Shares of the suppliers shown",
-                      "100% = the suppliers that reported for the period"),
-        ui.chart_card("suppliers-table", "Change against 2021"),
-        ui.chart_card("suppliers-tiers", "By CHPL tier in the last selected year"),
+        dbc.Row([dbc.Col(ui.chart_card("suppliers-shares", "Shares of the suppliers shown",
+                                       "100% = the suppliers that reported for the period"), lg=6),
+                 dbc.Col(ui.chart_card("suppliers-tiers", "By CHPL tier in the last selected year"), lg=6)]),
+        ui.chart_card("suppliers-table", "Change against 2021, to the last selected year"),
     ])
 
 
@@ -60,7 +61,7 @@ def _table(frame: pd.DataFrame, f: filters.Filters, source: str) -> tuple[Any, .
                ui.number_column("value_latest", f"{f.end}, USD"),
                ui.number_column("change_pct", "Change vs 2021", 1, "%"),
                ui.number_column("share_latest_pct", f"Share {f.end}", 1, "%")]
-    grid = ui.data_grid(ids.SUPPLIERS_TABLE, ui.records(table), columns, height=300, page_size=20)
+    grid = ui.data_grid(ids.SUPPLIERS_TABLE, ui.records(table), columns, page_size=20)
     out = table.assign(source=frame["source"].max(), retrieved_at=frame["retrieved_at"].max())
     return ui.chart_result("suppliers-table", grid, out, source)
 
