@@ -9,12 +9,16 @@ import sys
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from etl import load
 from etl.db import bump_data_version, make_engine, utc_now
 from etl.errors import InputError, SourceError
 from etl.settings import Settings
+
+if TYPE_CHECKING:  # bs4 is imported when HTML is read, so `etl init` does not pay for it
+    from bs4 import BeautifulSoup, Tag
 
 BUNDLE_DIR = Path(__file__).resolve().parent / "reference" / "articles"
 MAX_BYTES = 10 * 1024 * 1024
@@ -144,15 +148,13 @@ def clean_text(raw: str, title_hint: str | None = None) -> Cleaned:
     return Cleaned(title, byline, kept)
 
 
-# --- HTML -------------------------------------------------------------------------------------------------------
-
 _DROP_TAGS = ["script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form", "iframe",
               "svg", "canvas", "button", "figure", "picture", "img", "video", "audio", "object", "embed", "select"]
 _DROP_ROLES = {"navigation", "banner", "contentinfo", "complementary", "search"}
 _BLOCKS = ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "blockquote", "pre"]
 
 
-def _meta(soup, *keys: str) -> str | None:  # type: ignore[no-untyped-def]
+def _meta(soup: BeautifulSoup, *keys: str) -> str | None:
     for key in keys:
         tag = soup.find("meta", attrs={"property": key}) or soup.find("meta", attrs={"name": key})
         if tag and str(tag.get("content") or "").strip():
@@ -160,13 +162,13 @@ def _meta(soup, *keys: str) -> str | None:  # type: ignore[no-untyped-def]
     return None
 
 
-def _text_of(soup, selector: str) -> str | None:  # type: ignore[no-untyped-def]
+def _text_of(soup: BeautifulSoup, selector: str) -> str | None:
     tag = soup.select_one(selector)
     text = _squash(normalise(tag.get_text(" "))) if tag else ""
     return text or None
 
 
-def html_metadata(soup) -> dict[str, str | None]:  # type: ignore[no-untyped-def]
+def html_metadata(soup: BeautifulSoup) -> dict[str, str | None]:
     """Title, author, outlet, published date and canonical URL from the usual meta tags."""
     author = _meta(soup, "author", "article:author", "byl", "parsely-author") or _text_of(
         soup, "[rel~=author], [itemprop=author], .byline, .author")
@@ -183,7 +185,7 @@ def html_metadata(soup) -> dict[str, str | None]:  # type: ignore[no-untyped-def
     }
 
 
-def _main_container(soup):  # type: ignore[no-untyped-def]
+def _main_container(soup: BeautifulSoup) -> Tag:
     articles = soup.find_all("article")
     if articles:
         return max(articles, key=lambda a: len(a.get_text(" ", strip=True)))
@@ -212,8 +214,6 @@ def html_to_text(markup: str) -> tuple[str, dict[str, str | None]]:
     text = "\n\n".join(blocks) if blocks else container.get_text("\n")
     return text, meta
 
-
-# --- reading files and URLs ---------------------------------------------------------------------------------
 
 def decode(raw: bytes, where: str, declared: str | None = None) -> str:
     """Bytes -> text; binary or empty input is an InputError that says what was found."""
@@ -335,9 +335,7 @@ def load_document(raw: bytes, where: str, name: str = "", content_type: str | No
 
 
 def _given(args: argparse.Namespace, found: dict[str, str | None]) -> dict[str, str | None]:
-    meta = {k: v for k, v in found.items() if v}
-    if meta.get("url"):
-        meta["url"] = meta["url"] if is_url(meta["url"]) else None
+    meta = {k: v for k, v in found.items() if v and (k != "url" or is_url(v))}
     try:
         meta["published"] = check_published(meta.get("published"))
     except InputError:

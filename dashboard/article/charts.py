@@ -5,7 +5,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.article import trade_checks
-from dashboard.article.evidence import DIRECTIONS, Evidence
+from dashboard.article.evidence import DIRECTIONS, Evidence, strings
 
 COLOURS = {"claim": "#c0392b", "data": "#2c3e50", "muted": "#95a5a6", "window": "rgba(243, 156, 18, 0.18)",
            "baseline": "#7f8c8d"}
@@ -41,8 +41,8 @@ def events_chart(frame: pd.DataFrame, spec: dict[str, object]) -> go.Figure:
     start, end = pd.Timestamp(str(spec["from"])), pd.Timestamp(str(spec["to"]))
     dates = pd.to_datetime(frame["event_date"])
     near = frame[(dates >= start - pd.DateOffset(months=9)) & (dates <= end + pd.DateOffset(months=9))]
-    match = spec.get("match") or {}
-    chosen = near["title"] == match.get("title")  # type: ignore[union-attr]
+    match = spec.get("match")
+    chosen = near["title"] == (match.get("title") if isinstance(match, dict) else None)
     fig = go.Figure()
     for mask, name, colour, size in ((~chosen, "Timeline events", COLOURS["data"], 9),
                                      (chosen, "Matching event", COLOURS["claim"], 15)):
@@ -60,7 +60,7 @@ def goods_chart(ev: Evidence, spec: dict[str, object]) -> go.Figure:
     """The claim's categories per period (annual, else monthly), 2021 baseline and the invasion marked."""
     direction = str(spec["direction"])
     reporter, partner, flow, label = DIRECTIONS[direction]
-    categories = [str(c) for c in spec["categories"]]  # type: ignore[union-attr]
+    categories = strings(spec["categories"])
     found = trade_checks.flow_of(ev, categories, direction)
     freq = found.freq if found else "A"
     fig = go.Figure()
@@ -80,7 +80,7 @@ def goods_chart(ev: Evidence, spec: dict[str, object]) -> go.Figure:
 def price_chart(ev: Evidence, spec: dict[str, object]) -> go.Figure:
     """USD per tonne of China's imports from Russia against everyone else, per year after 2021."""
     fig = go.Figure()
-    for category in [str(c) for c in spec["categories"]]:  # type: ignore[union-attr]
+    for category in strings(spec["categories"]):
         values = trade_checks.unit_values(ev, category)
         if not values:
             continue
@@ -101,15 +101,15 @@ def chart_frame(spec: dict[str, object], ev: Evidence) -> pd.DataFrame:
         return ev.events()
     if kind == "goods":
         reporter, partner, flow, _ = DIRECTIONS[str(spec["direction"])]
-        categories = [str(c) for c in spec["categories"]]  # type: ignore[union-attr]
+        categories = strings(spec["categories"])
         found = trade_checks.flow_of(ev, categories, str(spec["direction"]))
         freq = found.freq if found else "A"
         parts = [ev.series(c, reporter, partner, flow, freq).assign(category=c, reporter_code=reporter,
                  partner_code=partner, flow=flow, freq=freq) for c in categories]
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     if kind == "price":
-        rows = [(c, year, ru, rest) for c in spec["categories"]  # type: ignore[union-attr]
-                for year, ru, rest in trade_checks.unit_values(ev, str(c))]
+        rows = [(c, year, ru, rest) for c in strings(spec["categories"])
+                for year, ru, rest in trade_checks.unit_values(ev, c)]
         return pd.DataFrame(rows, columns=["category", "year", "russia_usd_per_t", "other_suppliers_usd_per_t"])
     return pd.DataFrame()
 
@@ -126,7 +126,7 @@ def figure_for(spec: dict[str, object], ev: Evidence) -> tuple[go.Figure | None,
         return goods_chart(ev, spec), ("Source: trade_flow rows (UN Comtrade, or imported CSV files as named in "
                                        "the hover); one source per period and code, never added together.")
     if kind == "price":
-        categories = [str(c) for c in spec["categories"]]  # type: ignore[union-attr]
+        categories = strings(spec["categories"])
         sources = ", ".join(trade_checks.price_sources(ev, categories))
         return price_chart(ev, spec), f"Source: annual values and net weights of China's imports ({sources})."
     return None, str(spec.get("message", "Nothing to chart for this claim."))

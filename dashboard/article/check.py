@@ -7,7 +7,7 @@ import re
 import pandas as pd
 
 from dashboard.article import trade_checks
-from dashboard.article.evidence import Evidence, Verdict, is_number
+from dashboard.article.evidence import Evidence, Verdict, is_number, number
 from dashboard.article.extract import Claim
 from dashboard.article.text import window_of
 
@@ -58,7 +58,7 @@ def _high(rows: pd.DataFrame, year: int, value: float, scale: float, decimals: i
 
 def check_money(claim: Claim, ev: Evidence) -> Verdict:
     f = claim.facts
-    scale, decimals = float(f["scale"]), int(f["decimals"])  # type: ignore[arg-type]
+    scale, decimals = number(f["scale"]), int(number(f["decimals"]))
     stated = f"{f['stated']}" + (f" in {f['year']}" if f.get("year") else "")
     series, year = f.get("series"), f.get("year")
     frame = ev.headline()
@@ -78,11 +78,11 @@ def check_money(claim: Claim, ev: Evidence) -> Verdict:
                        "bundled figures (blank means not found, never zero)", chart, link)
     value = float(match.iloc[0])
     hover = f"{stated} — China customs: {_scaled(value, scale, decimals + 1)}"
-    amount, tolerance = float(f["amount_usd"]), float(f["tolerance_usd"])  # type: ignore[arg-type]
+    amount, tolerance = number(f["amount_usd"]), number(f["tolerance_usd"])
     agrees = _agrees(value, amount, tolerance, f.get("qualifier"))
     if f.get("qualifier") != "high":
         return Verdict("supported" if agrees else "contradicted", hover, chart, link)
-    is_high, note = _high(rows, int(year), value, scale, decimals + 1)  # type: ignore[call-overload]
+    is_high, note = _high(rows, int(number(year)), value, scale, decimals + 1)
     if is_high is None and agrees:
         return Verdict("unchecked", hover + note, chart, link)
     return Verdict("supported" if agrees and is_high else "contradicted", hover + note, chart, link)
@@ -166,7 +166,7 @@ def check_event(claim: Claim, ev: Evidence) -> Verdict:
 # --- countries --------------------------------------------------------------------------------------------------
 
 def check_country(claim: Claim, ev: Evidence) -> Verdict:
-    code = int(claim.facts["code"])  # type: ignore[call-overload]
+    code = int(number(claim.facts["code"]))
     name = str(claim.facts["country"])
     link = "/" if code in (156, 643) else f"/suppliers?reporter={code}" if code in WATCHED_SUPPLIERS else None
     watched = "" if code in ev.countries() else "; not a country Chokepoint watches"

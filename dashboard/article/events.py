@@ -43,17 +43,17 @@ class DateRef:
 def _resolve(kind: str, match: re.Match[str], published: Published | None) -> tuple[str | None, str | None, str, str]:
     """(date_from, date_to, precision, label) of one expression; relative ones need the publication date."""
     groups = match.groupdict()
-    month = MONTHS.index(groups["month"].lower()) + 1 if groups.get("month") else None
+    month = MONTHS.index(groups["month"].lower()) + 1 if groups.get("month") else 0
     if kind == "month_year":
         year = int(groups["year"])
-        return (*month_window(year, month), "month", f"{MONTHS[month - 1].capitalize()} {year}")  # type: ignore[index]
+        return (*month_window(year, month), "month", _ym(year, month))
     if kind in ("in_year", "bare_year"):
         return f"{groups['year']}-01-01", f"{groups['year']}-12-31", "year", groups["year"]
     if published is None or (published.month is None and kind in ("time_last_year", "recent_months", "this_week")):
         return None, None, "window", match.group(0)
     if kind == "month_last_year" or kind == "month_this_year":
         year = published.year - (kind == "month_last_year")
-        return (*month_window(year, month), "month", f"{MONTHS[month - 1].capitalize()} {year}")  # type: ignore[index]
+        return (*month_window(year, month), "month", _ym(year, month))
     if kind == "last_year":
         return f"{published.year - 1}-01-01", f"{published.year - 1}-12-31", "year", str(published.year - 1)
     assert published.month is not None

@@ -35,7 +35,8 @@ class Evidence:
         self.article = dict(article or {})
         self._run = run
         self._cache: dict[tuple[object, ...], pd.DataFrame] = {}
-        self._derived: dict[str, object] = {}
+        self._event_records: list[dict[str, object]] | None = None
+        self._countries: dict[int, str] | None = None
 
     def _get(self, name: str, **params: object) -> pd.DataFrame:
         key = (name, *sorted(params.items()))
@@ -50,15 +51,15 @@ class Evidence:
         return self._get("claim_events")
 
     def event_records(self) -> list[dict[str, object]]:
-        if "event_records" not in self._derived:
-            self._derived["event_records"] = self.events().to_dict("records")
-        return self._derived["event_records"]  # type: ignore[return-value]
+        if self._event_records is None:
+            self._event_records = [{str(k): v for k, v in row.items()} for row in self.events().to_dict("records")]
+        return self._event_records
 
     def countries(self) -> dict[int, str]:
-        if "countries" not in self._derived:
+        if self._countries is None:
             frame = self._get("claim_countries")
-            self._derived["countries"] = dict(zip(frame["code"].astype(int), frame["name"].astype(str)))
-        return self._derived["countries"]  # type: ignore[return-value]
+            self._countries = {int(c): str(n) for c, n in zip(frame["code"], frame["name"])}
+        return self._countries
 
     def category_codes(self, category: str) -> list[str]:
         frame = self._get("claim_categories")
@@ -73,6 +74,16 @@ class Evidence:
         """One category's values per period (value_usd, net_weight_kg, codes, *_reported, source)."""
         return self._get("claim_category_series", category=category, reporter=reporter, partner=partner,
                          flow=flow, freq=freq)
+
+
+def strings(value: object) -> list[str]:
+    """A JSON list from a claim's facts or a chart spec, as strings."""
+    return [str(v) for v in value] if isinstance(value, (list, tuple)) else []
+
+
+def number(value: object) -> float:
+    """A number from a claim's facts (JSON), NaN when absent."""
+    return float(value) if isinstance(value, (int, float, str)) and str(value) else math.nan
 
 
 def is_number(value: object) -> bool:

@@ -7,6 +7,7 @@ from typing import Any, Mapping
 from urllib.parse import quote, urlparse
 
 import dash_bootstrap_components as dbc
+import pandas as pd
 from dash import dcc, html
 
 from dashboard import components
@@ -124,8 +125,8 @@ def chart_outputs(chart: str, entry: Mapping[str, Any], ev: Evidence) -> tuple[A
     if link:
         source += [" ", dcc.Link(f"Open in {_page_name(str(link))} with these filters →", href=str(link),
                                  className="claim-page-link")]
-    frame = charts.chart_frame(spec, ev) if figure is not None else None
-    result = list(components.chart_result(chart, figure, frame, source, empty=caption))  # type: ignore[arg-type]
+    frame = charts.chart_frame(spec, ev) if figure is not None else pd.DataFrame()
+    result = list(components.chart_result(chart, figure, frame, source, empty=caption))  # type: ignore[arg-type]  # a source line with a link
     result[0] = html.Div([summary, html.Div(result[0], className="claim-graph" if figure is not None else None)])
     return tuple(result)
 

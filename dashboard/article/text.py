@@ -27,8 +27,8 @@ class Published:
         match = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", str(value or "").strip())
         if not match:
             return None
-        year, month, day = (int(g) if g else None for g in match.groups())
-        return cls(year, month, day)  # type: ignore[arg-type]
+        year, month, day = match.groups()
+        return cls(int(year), int(month) if month else None, int(day) if day else None)
 
 
 def sentences(paragraph: str) -> list[tuple[int, int]]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dashboard.article.evidence import DIRECTIONS, RUSSIA, WORLD, Evidence, Verdict, source_label, usd
+from dashboard.article.evidence import DIRECTIONS, RUSSIA, WORLD, Evidence, Verdict, source_label, strings, usd
 from dashboard.article.extract import ENERGY, Claim
 
 BASELINE_YEAR = 2021
@@ -109,7 +109,7 @@ def check_goods(claim: Claim, ev: Evidence) -> Verdict:
         message = (f"{term}: a service, not goods — customs trade data (UN Comtrade, China customs) does not "
                    "record it, so no data in Chokepoint can check it")
         return Verdict("unchecked", message, {"chart": "empty", "message": message})
-    categories = [str(c) for c in f["categories"]]  # type: ignore[union-attr]
+    categories = strings(f["categories"])
     label = DIRECTIONS[direction][3]
     link = _link(categories, direction)
     flow = flow_of(ev, categories, direction)
@@ -151,7 +151,7 @@ def unit_values(ev: Evidence, category: str) -> list[tuple[str, float, float]]:
 
 
 def check_price(claim: Claim, ev: Evidence) -> Verdict:
-    categories = [str(c) for c in claim.facts["categories"]]  # type: ignore[union-attr]
+    categories = strings(claim.facts["categories"])
     link = _link(categories, "ru_to_cn")
     pairs = [(c, year, ru, rest) for c in categories for year, ru, rest in unit_values(ev, c)]
     if not pairs:

@@ -5,6 +5,7 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
+import pandas as pd
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 from sqlalchemy.exc import SQLAlchemyError
@@ -46,7 +47,7 @@ def _article_view(article: dict[str, Any], rows: list[dict[str, Any]]) -> html.D
     texts, claims, verdicts, entries = _entries(article, ev)
     selected = _first_claim(entries)
     initial = render.chart_outputs(CHART, entries[selected], ev) if selected else components.chart_result(
-        CHART, None, None, "", "This article has no claims the extractor recognises.")  # type: ignore[arg-type]
+        CHART, None, pd.DataFrame(), "", "This article has no claims the extractor recognises.")
     store = {"article": {k: article.get(k) for k in ("id", "outlet", "url", "source_ref")}, "claims": entries,
              "selected": selected}
     text = html.Article([html.H2(render.safe(article["title"]), className="article-title"),
