@@ -1,4 +1,4 @@
-"""The Article page in real Chromium: claims with verdicts, a click shows the claim's chart, hostile text stays inert."""
+"""The Article page in real Chromium: claims with verdicts, a click shows its chart, hostile text stays inert."""
 from __future__ import annotations
 
 import os

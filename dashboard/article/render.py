@@ -126,7 +126,8 @@ def chart_outputs(chart: str, entry: Mapping[str, Any], ev: Evidence) -> tuple[A
         source += [" ", dcc.Link(f"Open in {_page_name(str(link))} with these filters →", href=str(link),
                                  className="claim-page-link")]
     frame = charts.chart_frame(spec, ev) if figure is not None else pd.DataFrame()
-    result = list(components.chart_result(chart, figure, frame, source, empty=caption))  # type: ignore[arg-type]  # a source line with a link
+    # the source line is text plus a link, not only a string
+    result = list(components.chart_result(chart, figure, frame, source, empty=caption))  # type: ignore[arg-type]
     result[0] = html.Div([summary, html.Div(result[0], className="claim-graph" if figure is not None else None)])
     return tuple(result)
 
