@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import logging
 import signal
 import subprocess
@@ -28,11 +29,11 @@ from etl.errors import ChokepointError, DatabaseError
 from etl.pipeline import init_db, writer_engine
 from etl.queries import run_query
 from etl.refresh_lock import RefreshLock, lock_path
-from etl.refresh_plan import (SOURCE, Options, check_since, load_cursor, load_watchlist, needed, plan_calls,
-                              watchlist_path, watchlist_units)
+from etl.refresh_plan import (SOURCE, Covered, Options, check_since, load_cursor, load_watchlist, needed,
+                              plan_calls, watchlist_path, watchlist_units)
 from etl.refresh_store import CallResult, Progress, commit_call, read_state, write_state
 from etl.settings import PROJECT_ROOT, SETTINGS, Settings, subprocess_env
-from etl.sources.comtrade import ComtradeClient, Query
+from etl.sources.comtrade import ComtradeClient, Query, Record
 
 log = logging.getLogger(__name__)
 
@@ -136,10 +137,7 @@ def _run(settings: Settings, options: Options, engine: Engine, progress: Progres
         with logging_redirect_tqdm() if stream.isatty() else contextlib.nullcontext():
             for call in calls:
                 for query, records in client.fetch_all(call):
-                    with engine.begin() as conn:
-                        result = commit_call(conn, query, records, client.source_ref(query), cursor)
-                        _count(progress, result)
-                        write_state(conn, progress)
+                    result = _commit(engine, client, query, records, cursor, progress)
                     display.call_done(query, result)
     finally:
         display.close()
@@ -148,6 +146,21 @@ def _run(settings: Settings, options: Options, engine: Engine, progress: Progres
                f"{progress.empty_cells} empty answers; {progress.retries} retries" if calls else
                "the watchlist is up to date: nothing to fetch (--full fetches everything again)")
     _record_end(engine, progress, message, params, failed=False)
+
+
+def _commit(engine: Engine, client: ComtradeClient, query: Query, records: list[Record], cursor: dict[str, Covered],
+            progress: Progress) -> CallResult:
+    """One answer, its coverage and the progress row in one transaction; counted only once it is committed."""
+    before = copy.copy(progress)
+    try:
+        with engine.begin() as conn:
+            result = commit_call(conn, query, records, client.source_ref(query), cursor)
+            _count(progress, result)
+            write_state(conn, progress)
+    except BaseException:
+        progress.__dict__.update(before.__dict__)
+        raise
+    return result
 
 
 def _count(progress: Progress, result: CallResult) -> None:
