@@ -1,9 +1,11 @@
 """Engines, SQLite pragmas and the schema. One writer (the ETL), many read-only readers (the dashboard)."""
 from __future__ import annotations
 
+import os
 import re
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -40,8 +42,7 @@ def make_engine(url: str, read_only: bool = False, lock_timeout_s: float = 30.0)
                             "Use e.g. sqlite:///data/chokepoint.db or postgresql+psycopg://user@host/db.") from exc
     if not is_sqlite(url):
         engine = create_engine(parsed, pool_pre_ping=True)
-        if read_only:
-            event.listen(engine, "connect", _postgres_read_only)
+        _server_events(engine, read_only, lock_timeout_s)
         return engine
     path = sqlite_path(url)
     if read_only and path is not None:
@@ -59,14 +60,42 @@ def make_engine(url: str, read_only: bool = False, lock_timeout_s: float = 30.0)
 def _sqlite_ro_connect(path: Path, lock_timeout_s: float):  # type: ignore[no-untyped-def]
     import sqlite3
 
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=lock_timeout_s, check_same_thread=False)
+    # Percent-encode the path: '?' or '#' in a folder name would otherwise end the file name in the URI.
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    if _on_read_only_filesystem(path):
+        # WAL needs a writable -shm file; on a read-only mount nobody can write, so the file is truly immutable.
+        uri += "&immutable=1"
+    return sqlite3.connect(uri, uri=True, timeout=lock_timeout_s, check_same_thread=False)
 
 
-def _postgres_read_only(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-    cursor = dbapi_connection.cursor()
-    cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
-    cursor.close()
-    dbapi_connection.commit()
+def _on_read_only_filesystem(path: Path) -> bool:
+    try:
+        return bool(os.statvfs(path.parent).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+# Every Chokepoint writer on a PostgreSQL server takes this transaction-level advisory lock first, so writers
+# queue like SQLite's BEGIN IMMEDIATE (and etl_run ids cannot race); readers never take it.
+WRITER_LOCK_KEY = 0x43484F4B  # 'CHOK'
+
+
+def _server_events(engine: Engine, read_only: bool, lock_timeout_s: float) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        cursor = dbapi_connection.cursor()
+        if read_only:
+            # One snapshot per transaction (a page never mixes old and new data), and the server refuses writes.
+            cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        else:
+            cursor.execute(f"SET lock_timeout = {max(int(lock_timeout_s * 1000), 1)}")
+        cursor.close()
+        dbapi_connection.commit()
+
+    if not read_only:
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITER_LOCK_KEY})")
 
 
 def _sqlite_events(engine: Engine, read_only: bool, lock_timeout_s: float) -> None:
@@ -113,22 +142,33 @@ def data_version(conn: Connection) -> int:
     return int(row[0]) if row else 0
 
 
+def describe_target(url: str) -> str:
+    """The SQLite file, or 'database NAME on HOST' for a server: never the password."""
+    path = sqlite_path(url)
+    if path is not None or is_sqlite(url):
+        return str(path) if path else "the in-memory database"
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return "the database"
+    return f"database {parsed.database} on {parsed.host or 'localhost'}" + (f":{parsed.port}" if parsed.port else "")
+
+
 def describe_operational_error(exc: DBAPIError, url: str) -> str:
     """Turn a driver error into a sentence a user can act on."""
     message = str(exc.orig) if exc.orig is not None else str(exc)
-    path = sqlite_path(url)
-    where = str(path) if path else "the database"
+    where = describe_target(url)
     lowered = message.lower()
-    if "locked" in lowered or "busy" in lowered:
+    if "locked" in lowered or "busy" in lowered or "lock timeout" in lowered:
         return (f"{where} is locked by another writer (an import or refresh). Wait for it to finish, "
                 "or raise CHOKEPOINT_LOCK_TIMEOUT_S.")
     if "readonly" in lowered or "read-only" in lowered:
         return f"{where} is read-only. Make the file and its folder writable, or point DATABASE_URL elsewhere."
     if "unable to open" in lowered:
         return f"Cannot open {where}. Check that the folder exists and is writable."
-    if "disk is full" in lowered or "database or disk is full" in lowered:
+    if "disk is full" in lowered or "no space left" in lowered:
         return f"{where}: the disk is full. Free some space and run the command again; nothing was changed."
-    if "no such table" in lowered:
+    if "no such table" in lowered or ("relation" in lowered and "does not exist" in lowered):
         return f"{where} has no Chokepoint schema yet. Run `python -m etl init` first."
     if "not a database" in lowered:
         return f"{where} is not a SQLite database. Point DATABASE_URL at a Chokepoint database."

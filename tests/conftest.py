@@ -1,4 +1,5 @@
-"""Shared fixtures: a real SQLite file per test, settings pointing at it, and the CI no-skip rule."""
+"""Shared fixtures: a real database per test (SQLite file, or PostgreSQL for tests marked both_backends), settings
+pointing at it, the real app and browser, and the CI no-skip rule."""
 from __future__ import annotations
 
 import os
@@ -27,9 +28,48 @@ def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
         report.longrepr = f"skipped under CI=true, which must run every test: {reason}"
 
 
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_configure(config):  # type: ignore[no-untyped-def]
+    config.addinivalue_line("markers", "both_backends: run the test on SQLite and on a real PostgreSQL server "
+                                       "(the db_url fixture is parametrized)")
+
+
+def pytest_generate_tests(metafunc):  # type: ignore[no-untyped-def]
+    if "db_backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_backends"):
+        metafunc.parametrize("db_backend", BACKENDS, indirect=True)
+
+
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'chokepoint.db'}"
+def db_backend(request) -> str:  # type: ignore[no-untyped-def]
+    """'sqlite' unless the test is marked both_backends (then each of BACKENDS in turn)."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():  # type: ignore[no-untyped-def]
+    """A throwaway PostgreSQL server for the whole session (see tests/pg.py); skips with the reason if impossible."""
+    from tests import pg
+
+    try:
+        cluster = pg.Cluster()
+    except pg.Unavailable as exc:
+        pytest.skip(f"PostgreSQL tests need a local server: {exc}")
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def db_url(request, db_backend: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A fresh database: a SQLite file in tmp_path, or an empty database on the session's PostgreSQL server."""
+    if db_backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'chokepoint.db'}"
+        return
+    cluster = request.getfixturevalue("pg_cluster")
+    name = cluster.create_database()
+    yield cluster.url(name)
+    cluster.drop_database(name)
 
 
 @pytest.fixture

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import CASES, ROOT
 
 
@@ -21,6 +23,7 @@ def assert_clean_error(done: subprocess.CompletedProcess[str], code: int, *phras
         assert phrase in done.stderr
 
 
+@pytest.mark.both_backends
 def test_init_import_status_roundtrip(cli_env: dict[str, str]) -> None:
     assert "Database ready" in etl(cli_env, "init").stdout
     assert "already up to date" in etl(cli_env, "init").stdout
@@ -31,6 +34,7 @@ def test_init_import_status_roundtrip(cli_env: dict[str, str]) -> None:
     assert "csv:synthetic_long.csv" in status.stdout and "reference" in status.stdout
 
 
+@pytest.mark.both_backends
 def test_bad_file_exits_2_and_says_where(cli_env: dict[str, str], tmp_path: Path) -> None:
     bad = tmp_path / "synthetic_bad.csv"
     bad.write_text("reporter_code,partner_code,flow,freq,period,hs_code,value_usd,net_weight_kg,qty,qty_unit\n"

@@ -15,6 +15,7 @@ from etl.settings import Settings
 from tests.conftest import CASES, ROOT
 
 FIXTURES = CASES / "foundation"
+pytestmark = pytest.mark.both_backends
 
 
 def export(cli_env: dict[str, str], *args: str) -> str:

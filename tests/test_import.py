@@ -17,6 +17,7 @@ from etl.settings import Settings
 from tests.conftest import CASES, ROOT
 
 FIXTURES = CASES / "foundation"
+pytestmark = pytest.mark.both_backends
 LONG_HEADER = "reporter_code,partner_code,flow,freq,period,hs_code,value_usd,net_weight_kg,qty,qty_unit\n"
 
 
