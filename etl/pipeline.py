@@ -1,9 +1,10 @@
 """The ETL runs: init (schema + bundled reference) and CSV import. Each is one transaction with its etl_run row."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import pandas as pd
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
@@ -13,7 +14,7 @@ from etl.errors import ChokepointError, DatabaseError, ValidationError
 from etl.settings import Settings
 from etl.sources import csv_file, reference
 from etl.sources.csv_file import COMTRADE_COLUMNS
-from etl.transform import Reject, comtrade_rows, comtrade_to_trade, is_blank_row, long_to_trade
+from etl.transform import Reject, comtrade_rows, comtrade_to_trade, long_to_trade
 from etl.validate import validate_trade
 
 MAX_REPORTED = 10
@@ -78,34 +79,48 @@ def _display_column(layout: str, column: str) -> str:
     return {v: k for k, v in COMTRADE_COLUMNS.items()}.get(column, column)
 
 
-def _describe(info: csv_file.CsvFile, rejects: list[Reject], positions: list[int]) -> list[str]:
-    """'file, line N, column C: reason (value)' for the first rejects, in file order."""
-    first = sorted(rejects, key=lambda r: (positions[r.row] if r.row < len(positions) else r.row, r.column))
-    first = first[:MAX_REPORTED]
-    lines = csv_file.physical_lines(info, [positions[r.row] for r in first])
-    out = []
-    for r in first:
-        line = lines.get(positions[r.row], positions[r.row] + 2)
-        shown = r.value if len(r.value) <= 40 else r.value[:37] + "..."
-        out.append(f"{info.path.name}, line {line}, column {_display_column(info.layout, r.column)}: "
-                   f"{r.reason} (value {shown!r})")
-    return out
+@dataclass
+class Prepared:
+    """A file read, typed and checked: the rows to load, and every reject by its position in the file's rows."""
+
+    good: pd.DataFrame
+    rejects: list[Reject]
+    rows: csv_file.Rows
+    skipped: int
 
 
-def _prepare(info: csv_file.CsvFile, retrieved_at: str):  # type: ignore[no-untyped-def]
-    raw = csv_file.read_rows(info)
-    skipped = 0
-    if info.layout == "comtrade":
-        kept, skipped = comtrade_rows(raw)
-    else:
-        kept = raw[~is_blank_row(raw)]
-    positions = list(kept.index)
-    kept = kept.reset_index(drop=True)
+def _prepare(info: csv_file.CsvFile, retrieved_at: str) -> Prepared:
+    rows = csv_file.read_rows(info)
+    # A record of the wrong width is rejected before anything else looks at it: its fields are misaligned.
+    misshapen = [Reject(b.row, b.column, b.reason, b.value) for b in rows.bad]
+    raw = rows.frame.drop(index=[r.row for r in misshapen])
+    kept, skipped = comtrade_rows(raw) if info.layout == "comtrade" else (raw, 0)
+    positions = kept.index.to_list()
     convert = comtrade_to_trade if info.layout == "comtrade" else long_to_trade
-    typed, rejects = convert(kept, info.source, info.source_ref, retrieved_at)
+    typed, rejects = convert(kept.reset_index(drop=True), info.source, info.source_ref, retrieved_at)
     good, more, repeats = validate_trade(typed)
     good = good[~good.index.isin({r.row for r in rejects})]  # values that did not parse are rejects too
-    return good, rejects + more, positions, skipped + repeats
+    found = misshapen + [replace(r, row=positions[r.row], others=tuple(positions[o] for o in r.others))
+                         for r in rejects + more]
+    return Prepared(good, found, rows, skipped + repeats)
+
+
+def _describe(info: csv_file.CsvFile, prepared: Prepared) -> list[str]:
+    """'file, line N, column C: reason (value V)' for the first rejects, in file order; V as written in the file."""
+    rows = prepared.rows
+    misshapen = {b.row for b in rows.bad}
+    ordered = sorted(prepared.rejects, key=lambda r: (rows.lines[r.row], r.column))
+    out = []
+    for r in ordered[:MAX_REPORTED]:
+        column = _display_column(info.layout, r.column)
+        value = r.value
+        if r.row not in misshapen and column in rows.frame.columns:
+            value = str(rows.frame.at[r.row, column])
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        same = f"; the same key is on line {', '.join(str(rows.lines[o]) for o in r.others)}" if r.others else ""
+        out.append(f"{info.path.name}, line {rows.lines[r.row]}, column {column}: {r.reason}{same} "
+                   f"(value {shown!r})")
+    return out
 
 
 def import_file(settings: Settings, path: Path, forced_format: str | None = None, skip_invalid: bool = False,
@@ -118,9 +133,10 @@ def import_file(settings: Settings, path: Path, forced_format: str | None = None
     try:
         info = csv_file.inspect(path, forced_format)
         params["format"] = info.layout
-        good, rejects, positions, skipped = _prepare(info, started)
+        prepared = _prepare(info, started)
+        good, rejects, skipped = prepared.good, prepared.rejects, prepared.skipped
         rejected_rows = len({r.row for r in rejects})
-        described = _describe(info, rejects, positions) if rejects else []
+        described = _describe(info, prepared) if rejects else []
         if rejects and not skip_invalid:
             more = f"\n... and {len(rejects) - len(described)} more" if len(rejects) > len(described) else ""
             raise ValidationError(

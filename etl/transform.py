@@ -13,18 +13,31 @@ MEASURES = ("value_usd", "net_weight_kg", "qty")
 
 @dataclass(frozen=True)
 class Reject:
-    """One bad value: the row's position in its input (0-based), the input's column name, why, and the value."""
+    """One bad value: the row's position in its input (0-based), the input's column name, why, and the value.
+
+    `others` holds the positions of rows the value conflicts with (duplicate keys).
+    """
 
     row: int
     column: str
     reason: str
     value: str = ""
+    others: tuple[int, ...] = ()
 
 
 def _text(frame: pd.DataFrame, column: str) -> pd.Series:
+    """A column as stripped text; a missing value (None, NaN from JSON or pandas) is ''. The text 'nan' stays."""
     if column not in frame:
         return pd.Series("", index=frame.index, dtype=object)
-    return frame[column].astype(str).str.strip().replace({"nan": "", "None": "", "<NA>": ""})
+    return _clean(frame[column])
+
+
+def _clean(values: pd.Series) -> pd.Series:
+    return values.astype(object).where(values.notna(), "").astype(str).str.strip()
+
+
+# Spellings of "no figure" that spreadsheets and databases write; a figure not reported must be an empty cell.
+PLACEHOLDERS = r"(?i)[+-]?nan|null|none|n/?a|#n/?a|-+|\.+|\?+"
 
 
 def _numbers(frame: pd.DataFrame, column: str, rejects: list[Reject]) -> pd.Series:
@@ -32,12 +45,16 @@ def _numbers(frame: pd.DataFrame, column: str, rejects: list[Reject]) -> pd.Seri
     raw = _text(frame, column)
     parsed = pd.to_numeric(raw.where(raw != ""), errors="coerce")
     bad = parsed.isna() & raw.ne("")
-    rejects.extend(Reject(int(i), column, "not a number", raw[i]) for i in raw.index[bad])
+    placeholder = raw.str.fullmatch(PLACEHOLDERS)
+    for i in raw.index[bad]:
+        reason = ("not a number: leave the cell empty when the figure is not reported" if placeholder[i]
+                  else "not a number")
+        rejects.append(Reject(int(i), column, reason, raw[i]))
     return parsed.astype("float64")
 
 
 def _codes(frame: pd.DataFrame, column: str, rejects: list[Reject]) -> pd.Series:
-    """Country codes: whole numbers; anything else is a reject. Invalid rows get -1 until validation drops them."""
+    """Country codes: whole numbers (nullable Int64); anything else is a reject and <NA> here."""
     raw = _text(frame, column)
     parsed = pd.to_numeric(raw.where(raw != ""), errors="coerce")
     whole = parsed.notna() & np.isfinite(parsed.fillna(0)) & (parsed.fillna(0) % 1 == 0)
@@ -45,7 +62,7 @@ def _codes(frame: pd.DataFrame, column: str, rejects: list[Reject]) -> pd.Series
         rejects.append(Reject(int(i), column, "unknown country code: expected a UN Comtrade numeric code "
                                               "(e.g. 156 China, 643 Russia)" if raw[i] else "missing country code",
                               raw[i]))
-    return parsed.where(whole, -1).astype("int64")
+    return parsed.where(whole).astype("Int64")
 
 
 def _period(raw: pd.Series) -> pd.Series:
@@ -65,7 +82,7 @@ def is_blank_row(frame: pd.DataFrame) -> pd.Series:
     """Rows where every field is empty (blank lines in a CSV)."""
     if frame.empty:
         return pd.Series(False, index=frame.index)
-    return frame.astype(str).apply(lambda c: c.str.strip().isin(["", "nan", "None"])).all(axis=1)
+    return frame.apply(lambda column: _clean(column).eq("")).all(axis=1)
 
 
 def comtrade_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:

@@ -14,6 +14,8 @@ FREQS = ("A", "M")
 FIRST_YEAR = 1962  # the first year UN Comtrade holds
 # No single trade figure comes near this (world goods trade is ~2.5e13 USD a year): larger means a broken file.
 MAX_MEASURE = 1e15
+# Text columns whose width the schema limits (sql/schema.sql); the others are bounded by the checks below.
+TEXT_WIDTHS = {"classification": 8, "qty_unit": 20}
 
 
 def _flag(frame: pd.DataFrame, mask: pd.Series, column: str, reason: str, source_col: str | None = None) -> list[Reject]:
@@ -27,9 +29,11 @@ def _period_checks(frame: pd.DataFrame, today: date) -> list[Reject]:
     monthly = freq.eq("M")
     shape_a = period.str.fullmatch(r"\d{4}")
     shape_m = period.str.fullmatch(r"\d{4}(0[1-9]|1[0-2])")
-    out = _flag(frame, annual & ~shape_a & shape_m, "period", "period is monthly (YYYYMM) but freq is A")
+    blank = period.eq("")
+    out = _flag(frame, (annual | monthly) & blank, "period", "missing period")
+    out += _flag(frame, annual & ~shape_a & shape_m, "period", "period is monthly (YYYYMM) but freq is A")
     out += _flag(frame, monthly & ~shape_m & shape_a, "period", "period is annual (YYYY) but freq is M")
-    out += _flag(frame, (annual & ~shape_a & ~shape_m) | (monthly & ~shape_m & ~shape_a), "period",
+    out += _flag(frame, ((annual & ~shape_a & ~shape_m) | (monthly & ~shape_m & ~shape_a)) & ~blank, "period",
                  "not a period: expected YYYY for annual or YYYYMM for monthly data")
     valid = (annual & shape_a) | (monthly & shape_m)
     year = pd.to_numeric(period.str[:4].where(valid), errors="coerce")
@@ -48,7 +52,28 @@ def _hs_checks(frame: pd.DataFrame) -> list[Reject]:
     out = _flag(frame, lost_zero, "hs_code", "HS code has an odd number of digits: a leading zero was probably lost "
                                              "(keep codes as text, e.g. 010121 not 10121)")
     bad = ~(hs.eq("TOTAL") | (digits & hs.str.len().isin([2, 4, 6]))) & ~lost_zero
-    out += _flag(frame, bad, "hs_code", "not an HS code: expected TOTAL or 2, 4 or 6 digits")
+    out += _flag(frame, hs.eq(""), "hs_code", "missing HS code")
+    out += _flag(frame, bad & hs.ne(""), "hs_code", "not an HS code: expected TOTAL or 2, 4 or 6 digits")
+    return out
+
+
+def _length_checks(frame: pd.DataFrame) -> list[Reject]:
+    """Text longer than its column: PostgreSQL would refuse the whole load, SQLite would store it silently."""
+    out: list[Reject] = []
+    for column, width in TEXT_WIDTHS.items():
+        length = frame[column].fillna("").astype(str).str.len()
+        out += [Reject(int(i), column, f"text too long ({length[i]} characters; at most {width})",
+                       str(frame.at[i, column])) for i in frame.index[length > width]]
+    return out
+
+
+def _code_checks(frame: pd.DataFrame) -> list[Reject]:
+    """Codes outside 0..999; codes that did not parse (<NA>) were rejected by the transform already."""
+    out: list[Reject] = []
+    for column in ("reporter_code", "partner_code"):
+        codes = frame[column]
+        outside = codes.notna() & ~codes.between(0, 999).fillna(False).astype(bool)
+        out += _flag(frame, outside, column, "unknown country code: UN Comtrade codes run from 0 to 999")
     return out
 
 
@@ -76,9 +101,10 @@ def _duplicate_checks(frame: pd.DataFrame) -> tuple[list[Reject], pd.Series]:
     conflicting_keys = set(distinct["_k"][distinct["_k"].duplicated(keep=False)])
     keys = dups[key].astype(str).agg("|".join, axis=1)
     conflict = keys.isin(conflicting_keys).reindex(frame.index, fill_value=False)
-    rejects = [Reject(int(i), "hs_code", "duplicate key with different values elsewhere in this file: reporter, "
-                                         "partner, flow, freq, period, classification and hs_code must be unique",
-                      frame.at[i, "hs_code"])
+    groups = keys[keys.isin(conflicting_keys)].groupby(keys).groups
+    rejects = [Reject(int(i), "hs_code", "duplicate key with different values: reporter, partner, flow, freq, "
+                                         "period, classification and hs_code must be unique in a file",
+                      frame.at[i, "hs_code"], tuple(int(j) for j in groups[keys[i]] if j != i))
                for i in frame.index[conflict]]
     exact_repeat = frame.duplicated(key + list(MEASURES) + ["qty_unit"], keep="first") & ~conflict
     return rejects, exact_repeat
@@ -89,15 +115,12 @@ def validate_trade(frame: pd.DataFrame, today: date | None = None) -> tuple[pd.D
     today = today or date.today()
     rejects = _flag(frame, ~frame["flow"].isin(FLOWS), "flow", "flow must be one of X, M, RX, RM")
     rejects += _flag(frame, ~frame["freq"].isin(FREQS), "freq", "freq must be A (annual) or M (monthly)")
-    rejects += _flag(frame, ~frame["reporter_code"].between(0, 999) & frame["reporter_code"].ne(-1),
-                     "reporter_code", "unknown country code: UN Comtrade codes run from 0 to 999")
-    rejects += _flag(frame, ~frame["partner_code"].between(0, 999) & frame["partner_code"].ne(-1),
-                     "partner_code", "unknown country code: UN Comtrade codes run from 0 to 999")
+    rejects += _code_checks(frame)
     rejects += _flag(frame, frame["classification"].eq(""), "classification", "missing classification")
-    rejects += _period_checks(frame, today) + _hs_checks(frame) + _measure_checks(frame)
+    rejects += _period_checks(frame, today) + _hs_checks(frame) + _measure_checks(frame) + _length_checks(frame)
     dup_rejects, repeats = _duplicate_checks(frame)
     rejects += dup_rejects
-    bad_rows = {r.row for r in rejects} | set(frame.index[frame["reporter_code"].eq(-1) |
-                                                           frame["partner_code"].eq(-1)])
+    unparsed = frame["reporter_code"].isna() | frame["partner_code"].isna()
+    bad_rows = {r.row for r in rejects} | set(frame.index[unparsed])
     good = frame[~frame.index.isin(bad_rows) & ~repeats]
     return good, rejects, int(repeats.sum())

@@ -1,4 +1,7 @@
-"""Extract trade rows from a CSV file (plain or gzip): a Comtrade Plus download or Chokepoint's long format."""
+"""Extract trade rows from a CSV file (plain or gzip): a Comtrade Plus download or Chokepoint's long format.
+
+Every problem names the file, the line (as an editor counts them, quoted newlines included) and the column.
+"""
 from __future__ import annotations
 
 import codecs
@@ -7,8 +10,9 @@ import gzip
 import hashlib
 import zlib
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
-from typing import Iterable
+from typing import IO, Iterator
 
 import pandas as pd
 
@@ -29,6 +33,12 @@ LONG_REQUIRED = ("reporter_code", "partner_code", "flow", "freq", "period", "hs_
 LONG_OPTIONAL = ("classification",)
 LONG_FORMAT_HELP = ("Chokepoint's long format has the header: " + ",".join(LONG_REQUIRED)
                     + " (optional: classification). See README, 'Importing CSV files'.")
+# trade_flow.source is VARCHAR(200) and holds 'csv:' + the file name.
+MAX_NAME = 196
+# A field may be as long as a line can be; the csv module's default cap (128 KiB) would fail on long text.
+FIELD_LIMIT = 2**31 - 1
+MAGIC = {b"PK\x03\x04": "a ZIP archive (an Excel .xlsx workbook is one)", b"%PDF": "a PDF document",
+         b"\xd0\xcf\x11\xe0": "an old Excel .xls workbook", b"SQLite format 3": "a SQLite database"}
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,25 @@ class CsvFile:
         return f"{self.path.name} sha256:{self.sha256}"
 
 
+@dataclass(frozen=True)
+class BadRecord:
+    """A record that cannot be read as a row: its position among the data rows, column, reason and text."""
+
+    row: int
+    column: str
+    reason: str
+    value: str = ""
+
+
+@dataclass
+class Rows:
+    """The data rows as text columns, the file line each starts on, and the records of the wrong shape."""
+
+    frame: pd.DataFrame
+    lines: list[int]
+    bad: list[BadRecord]
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -61,40 +90,49 @@ def _sha256(path: Path) -> str:
 
 
 def _head_bytes(path: Path, compression: str | None, size: int = 65536) -> bytes:
+    """The first `size` bytes of the content; of a truncated gzip, whatever decompresses."""
+    with path.open("rb") as handle:
+        raw = handle.read(size if compression is None else 1 << 20)
+    if compression is None:
+        return raw
     try:
-        if compression == "gzip":
-            with gzip.open(path, "rb") as handle:
-                return handle.read(size)
-        with path.open("rb") as handle:
-            return handle.read(size)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise InputError(f"{path}: the gzip file is damaged or truncated ({exc}). Download it again.") from exc
+        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(raw, size)
+    except zlib.error as exc:
+        raise InputError(f"{path}: the gzip file is damaged ({exc}). Download it again.") from exc
 
 
-def _check_gzip_complete(path: Path) -> None:
-    """Read a gzip file to its end once: a truncated archive must fail here, not half way through a load."""
-    try:
-        with gzip.open(path, "rb") as handle:
-            while handle.read(1 << 22):
-                pass
-    except (OSError, EOFError, zlib.error) as exc:
-        raise InputError(f"{path}: the gzip file is damaged or truncated ({exc}). Download it again.") from exc
+def _describe_magic(head: bytes) -> str | None:
+    for magic, kind in MAGIC.items():
+        if head.startswith(magic):
+            return kind
+    return None
 
 
-def _encoding(path: Path, head: bytes) -> str:
+def _looks_utf16(head: bytes) -> bool:
+    """UTF-16 text without a byte-order mark: a NUL in every other byte."""
+    sample = head[:4000]
+    return len(sample) >= 8 and (sample[1::2].count(0) > 0.9 * len(sample[1::2])
+                                 or sample[0::2].count(0) > 0.9 * len(sample[0::2]))
+
+
+def _encoding(path: Path, head: bytes, compression: str | None) -> str:
     if head.startswith(codecs.BOM_UTF16_LE) or head.startswith(codecs.BOM_UTF16_BE):
         return "utf-16"
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
+    kind = _describe_magic(head)
+    if kind:
+        raise InputError(f"{path}: this is {kind}, not a CSV text file. Save or export the data as CSV (UTF-8).")
+    if _looks_utf16(head):
+        raise InputError(f"{path}: the file is UTF-16 text without a byte-order mark. Re-save it as UTF-8 "
+                         "(e.g. in a spreadsheet: CSV UTF-8).")
     if b"\x00" in head:
         raise InputError(f"{path}: this is a binary file, not a CSV text file. Export the data as CSV (UTF-8).")
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:
         if exc.start < len(head) - 4:  # not just a multi-byte character cut by the head's end
-            line = head[:exc.start].count(b"\n") + 1
-            raise InputError(f"{path}, line {line}: the file is not UTF-8 (byte 0x{head[exc.start]:02x} at offset "
-                             f"{exc.start}). Re-save it as UTF-8 (e.g. in a spreadsheet: CSV UTF-8).") from exc
+            raise _not_utf8(path, compression) from exc
     return "utf-8"
 
 
@@ -112,6 +150,17 @@ def _delimiter(path: Path, header_line: str) -> str:
     return "\t" if counts["\t"] > counts[","] else ","
 
 
+def _check_header(path: Path, header: list[str], header_line: str) -> None:
+    if header_line.lstrip().lower().startswith(("<!doctype html", "<html", "<?xml", "{", "[")):
+        raise InputError(f"{path}, line 1: this is an HTML, XML or JSON document, not CSV (a failed download "
+                         "saved as a file?). Download the data again as CSV.")
+    named = [h for h in header if h]
+    twice = sorted({h for h in named if named.count(h) > 1})
+    if twice:
+        raise InputError(f"{path}, line 1, column {twice[0]}: the header names column {twice[0]!r} more than once; "
+                         "each column must appear once.")
+
+
 def _layout(path: Path, header: list[str], forced: str | None) -> str:
     names = set(header)
     comtrade_hits = names & set(COMTRADE_REQUIRED)
@@ -119,14 +168,15 @@ def _layout(path: Path, header: list[str], forced: str | None) -> str:
     layout = forced or ("comtrade" if len(comtrade_hits) >= len(long_hits) and comtrade_hits else
                         "long" if long_hits else None)
     if layout is None:
-        raise InputError(f"{path}, line 1: unknown layout; the header is {', '.join(header[:8])}"
+        shown = ", ".join(h[:40] for h in header[:8])
+        raise InputError(f"{path}, line 1: unknown layout; the header is {shown}"
                          f"{' ...' if len(header) > 8 else ''}. Expected a UN Comtrade Plus download "
                          f"(columns such as {', '.join(COMTRADE_REQUIRED[:4])}, primaryValue) or "
                          f"Chokepoint's long format. {LONG_FORMAT_HELP}")
     required = COMTRADE_REQUIRED if layout == "comtrade" else LONG_REQUIRED
     missing = [c for c in required if c not in names]
     if missing:
-        raise InputError(f"{path}, line 1: missing required column{'s' if len(missing) > 1 else ''} "
+        raise InputError(f"{path}, line 1, column {missing[0]}: missing required column{'s' if len(missing) > 1 else ''} "
                          f"{', '.join(missing)} for the {layout} layout. "
                          + (LONG_FORMAT_HELP if layout == "long" else
                             "Download the data again from Comtrade Plus with all columns."))
@@ -139,60 +189,108 @@ def inspect(path: Path, forced_format: str | None = None) -> CsvFile:
         raise InputError(f"{path}: no such file. Check the path.")
     if not path.is_file():
         raise InputError(f"{path}: not a file.")
+    if len(path.name) > MAX_NAME:
+        raise InputError(f"{path.name[:40]}...: the file name has {len(path.name)} characters; at most {MAX_NAME} "
+                         "fit in the source column. Rename the file.")
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the file is empty (0 bytes). Nothing to import.")
     with path.open("rb") as handle:
         magic = handle.read(2)
     compression = "gzip" if magic == b"\x1f\x8b" else None
-    if compression:
-        _check_gzip_complete(path)
     head = _head_bytes(path, compression)
-    encoding = _encoding(path, head)
+    encoding = _encoding(path, head, compression)
     header_line = _first_line(head, encoding)
     if not header_line.strip():
-        raise InputError(f"{path}: the file has no header line. Nothing to import.")
+        raise InputError(f"{path}, line 1: the file has no header line. Nothing to import.")
     delimiter = _delimiter(path, header_line)
-    header = [h.strip().strip('"') for h in next(csv.reader([header_line], delimiter=delimiter))]
+    header = [h.strip().strip('"').strip() for h in next(csv.reader([header_line], delimiter=delimiter))]
+    _check_header(path, header, header_line)
     layout = _layout(path, header, forced_format)
     return CsvFile(path, _sha256(path), encoding, compression, delimiter, layout, header)
 
 
-def read_rows(info: CsvFile) -> pd.DataFrame:
-    """All data rows as text columns (nothing coerced yet), in file order; blank lines stay as empty rows."""
+def _open_text(info: CsvFile) -> IO[str]:
+    if info.compression == "gzip":
+        return gzip.open(info.path, "rt", encoding=info.encoding, newline="")
+    return info.path.open("r", encoding=info.encoding, newline="")
+
+
+def _records(info: CsvFile, handle: IO[str]) -> Iterator[tuple[int, list[str]]]:
+    """(line the record starts on, fields) for each data record; blank lines are skipped."""
+    csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
+    reader = csv.reader(handle, delimiter=info.delimiter, strict=True)
+    start = 1
+    try:
+        next(reader, None)  # the header, already read by inspect()
+        start = reader.line_num + 1
+        for record in reader:
+            if any(field.strip() for field in record):
+                yield start, record
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        reason = ("a quoted field opened on this line is never closed" if "end of data" in str(exc)
+                  else f"the quoting is broken ({exc})")
+        raise InputError(f"{info.path}, line {start}: {reason}. Check the quotes on that line.") from exc
+
+
+def _shape(info: CsvFile, position: int, record: list[str], bad: list[BadRecord]) -> list[str]:
+    """The record padded or cut to the header's width; a record of another width is a BadRecord."""
+    width = len(info.header)
+    if len(record) != width:
+        # Even empty extra fields are refused: '1,000,000' unquoted shifts every later value one column right.
+        column = info.header[len(record)] if len(record) < width else str(width + 1)
+        reason = (f"the row has {len(record)} fields but the header has {width}"
+                  + (": a value probably holds an unquoted comma (quote it, or drop thousands separators)"
+                     if len(record) > width else ""))
+        extra = info.delimiter.join(record[width:]) if len(record) > width else ""
+        bad.append(BadRecord(position, column, reason, extra))
+        record = (record + [""] * width)[:width]
+    return record
+
+
+def read_rows(info: CsvFile) -> Rows:
+    """All data rows as text columns (nothing coerced yet), in file order, with the line each starts on."""
     wanted = (list(COMTRADE_COLUMNS) + list(COMTRADE_OPTIONAL_FILTERS) if info.layout == "comtrade"
               else list(LONG_REQUIRED) + list(LONG_OPTIONAL))
-    usecols = [c for c in wanted if c in info.header]
+    names = [c for c in wanted if c in info.header]
+    pick = itemgetter(*[info.header.index(c) for c in names])
+    rows: list[tuple[str, ...]] = []
+    lines: list[int] = []
+    bad: list[BadRecord] = []
+    line = 1
     try:
-        frame = pd.read_csv(info.path, sep=info.delimiter, dtype=str, keep_default_na=False, na_filter=False,
-                            usecols=usecols, encoding=info.encoding, compression=info.compression,
-                            skip_blank_lines=False, engine="c")
+        with _open_text(info) as handle:
+            for line, record in _records(info, handle):
+                fields = pick(_shape(info, len(rows), record, bad))
+                rows.append(fields if isinstance(fields, tuple) else (fields,))
+                lines.append(line)
     except UnicodeDecodeError as exc:
-        raise InputError(f"{info.path}: the file is not UTF-8 ({exc.reason} at byte offset {exc.start} of a "
-                         "block). Re-save it as UTF-8 (e.g. in a spreadsheet: CSV UTF-8).") from exc
-    except pd.errors.ParserError as exc:
-        raise InputError(f"{info.path}: the CSV cannot be parsed: {exc}. Check the quoting and the number of "
-                         "fields on that line.") from exc
-    except (OSError, EOFError, zlib.error) as exc:
-        raise InputError(f"{info.path}: the file cannot be read ({exc}).") from exc
-    return frame.fillna("")
+        raise _not_utf8(info.path, info.compression) from exc
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise InputError(f"{info.path}, line {line}: the gzip file is damaged or truncated; its data stops here "
+                         f"({exc}). Download it again.") from exc
+    if not rows:
+        raise InputError(f"{info.path}, line 2: the file has a header but no data rows. Nothing to import.")
+    return Rows(pd.DataFrame(rows, columns=names, dtype=object), lines, bad)
 
 
-def physical_lines(info: CsvFile, rows: Iterable[int]) -> dict[int, int]:
-    """Map data-row positions (0-based) to the file's line numbers, counting quoted newlines correctly."""
-    wanted = set(rows)
-    found: dict[int, int] = {}
-    if not wanted:
-        return found
-    opener = gzip.open if info.compression == "gzip" else open
-    with opener(info.path, "rt", encoding=info.encoding, newline="") as handle:  # type: ignore[operator]
-        reader = csv.reader(handle, delimiter=info.delimiter)
-        start = 1
-        for position, _ in enumerate(reader, start=-1):
-            if position in wanted:
-                found[position] = start
-                if len(found) == len(wanted):
-                    break
-            start = reader.line_num + 1
-    return found
-
-
+def _not_utf8(path: Path, compression: str | None) -> InputError:
+    """Find the first byte that is not UTF-8 and name its line and column."""
+    opener = gzip.open if compression == "gzip" else open
+    header: list[str] = []
+    delimiter = ","
+    with opener(path, "rb") as handle:  # type: ignore[operator]
+        for number, raw in enumerate(handle, start=1):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                before = raw[:exc.start].decode("utf-8", errors="replace")
+                index = len(next(csv.reader([before], delimiter=delimiter), [""])) - 1
+                column = header[index] if index < len(header) else str(index + 1)
+                return InputError(f"{path}, line {number}, column {column}: the file is not UTF-8 (byte "
+                                  f"0x{raw[exc.start]:02x}; Latin-1 or Windows-1252 text?). Re-save it as UTF-8 "
+                                  "(e.g. in a spreadsheet: CSV UTF-8).")
+            if number == 1:
+                delimiter = "\t" if text.count("\t") > text.count(",") else ","
+                header = [h.strip() for h in next(csv.reader([text.lstrip("\ufeff")], delimiter=delimiter), [])]
+    return InputError(f"{path}: the file is not UTF-8. Re-save it as UTF-8 (e.g. in a spreadsheet: CSV UTF-8).")
