@@ -130,6 +130,7 @@ def _run(settings: Settings, options: Options, engine: Engine, progress: Progres
                            client.max_periods)
         progress.calls_planned = len(calls)
         progress.message = f"fetching {len(calls)} calls from UN Comtrade ({params['endpoint']})"
+        progress.planned = True
         write_state(conn, progress)
     log.info("%d watchlist cells, %d calls to make (%s)", len(units), len(calls), params["endpoint"])
     display = Display(progress, stream)
@@ -208,7 +209,8 @@ def _record_end(engine: Engine, progress: Progress, message: str, params: dict[s
               "empty_cells": progress.empty_cells, "retries": progress.retries}
     try:
         with engine.begin() as conn:
-            write_state(conn, progress)
+            if progress.planned:  # a refresh refused before it planned (bad --only, bad watchlist) keeps the last one
+                write_state(conn, progress)
             load.record_run(conn, SOURCE, progress.started_at, progress.status, progress.inserted,
                             progress.updated, progress.rejected, progress.message, {**params, **counts})
     except SQLAlchemyError:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy import Connection, text
@@ -41,7 +41,7 @@ class Progress:
     records: int = 0
     empty_cells: int = 0
     message: str | None = None
-    notes: list[str] = field(default_factory=list)
+    planned: bool = False  # True once this refresh has taken over the progress row
 
     @property
     def rows_written(self) -> int:

@@ -117,6 +117,8 @@ def test_bad_options_are_explained(db_url: str, fake_api: FakeComtrade) -> None:
     with pytest.raises(InputError, match="--since 2023-01: expected a period"):
         run_refresh(settings, Options(since="2023-01"))
     assert fake_api.calls == []
+    # The mistyped --only is in the run history, but the dashboard's refresh status is left alone.
+    assert rows(db_url, "SELECT COUNT(*) FROM refresh_state") == [(0,)] and runs(db_url)[0][0] == "failed"
 
 
 def test_an_answer_at_the_cap_is_split_until_nothing_is_truncated(db_url: str, fake_api: FakeComtrade) -> None:
