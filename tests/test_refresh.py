@@ -187,3 +187,32 @@ def test_the_bundled_watchlist_plans_one_period_per_keyless_call_and_twelve_with
     cells = {(u.cell, c) for u in units for c in u.codes}
     assert cells == {((q.freq, r, p, f, t), c) for q in plans[""] for r in q.reporters for p in q.partners
                      for f in q.flows for t in q.periods for c in q.codes}
+
+
+def scalar(db_url: str, sql: str) -> object:
+    from etl.db import make_engine
+
+    engine = make_engine(db_url, read_only=True)
+    try:
+        with engine.connect() as conn:
+            return conn.exec_driver_sql(sql).scalar_one()
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.both_backends
+def test_refresh_writes_are_portable(db_url: str, fake_api: FakeComtrade) -> None:
+    settings = fast_settings(db_url, fake_api.base)
+    first = run_refresh(settings, Options(only="china_russia", since="2022"))
+    assert (first.calls_done, first.inserted) == (4, 32) and first.empty_cells == 0
+    again = run_refresh(settings, Options(full=True, only="china_russia", since="2022"))
+    assert (again.inserted, again.updated, again.removed) == (0, 0, 0)
+    fake_api.withdrawn = {(156, "2023", "8542")}
+    fake_api.breakdowns = 90  # the 2023 answer now reaches the cap and is split
+    revised = run_refresh(settings, Options(full=True, only="china_russia", since="2023"))
+    assert revised.removed == 2 and revised.calls_done == 2
+    assert scalar(db_url, "SELECT COUNT(*) FROM trade_flow WHERE source = 'comtrade'") == 30
+    # Each half's coverage rows say what its codes returned, beside the earlier rows for the whole code set.
+    assert scalar(db_url, "SELECT COUNT(*) FROM coverage WHERE period = '2023'") == 6
+    assert scalar(db_url, "SELECT status FROM refresh_state WHERE id = 1") == "ok"
+    assert scalar(db_url, "SELECT COUNT(*) FROM etl_run WHERE source = 'comtrade' AND status = 'ok'") == 3
