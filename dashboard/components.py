@@ -105,8 +105,7 @@ def text_column(field: str, header: str, width: int = 110, flex: int | None = No
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Grid rows: NaN -> None so JSON carries null (an empty cell)."""
-    payload = export.chart_payload(frame, "rows")
-    return [dict(zip(payload["columns"], row)) for row in payload["rows"]]
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
 
 
 def no_data_message() -> str:

@@ -2,8 +2,8 @@
 
 Every series is laid on the full period axis first, so a period nobody reported is None: a gap in the line
 (connectgaps=False), never a drop to zero. Text that comes from data is HTML-escaped before plotly sees it.
-Traces and layout are collected as plain dicts and validated once by go.Figure(data, layout): adding traces and
-updating the layout step by step costs ten times more, on every callback.
+Traces and layout are collected as plain dicts and turned into a figure once (see figure()): adding traces and
+updating the layout step by step re-validates the figure each time and costs ten times more, on every callback.
 """
 from __future__ import annotations
 
@@ -113,9 +113,25 @@ def with_index(frame: pd.DataFrame, series: str, value: str = "value_usd",
 Trace = dict[str, Any]
 
 
-def base_layout(y_title: str, height: int = 420) -> dict[str, Any]:
+def figure(traces: list[Trace], layout: dict[str, Any]) -> go.Figure:
+    """One go.Figure from plain dicts, without plotly's per-value validation.
+
+    Validation walks every x and y value in Python (~20 ms for a 14-line monthly chart, on every callback);
+    the dicts here come from this module only, and tests/test_figures.py validates each builder's output.
+    """
+    return go.Figure(data=traces, layout=layout, _validate=False)
+
+
+def date_axis(freq: str) -> dict[str, Any]:
+    """A date x axis; annual data gets one tick per year, its label centred on the year."""
+    if freq == "A":
+        return {"type": "date", "dtick": "M12", "tickformat": "%Y", "ticklabelmode": "period"}
+    return {"type": "date"}
+
+
+def base_layout(y_title: str, height: int = 420, freq: str = "M") -> dict[str, Any]:
     return {"template": TEMPLATE, "font": FONT, "height": height, "yaxis": {"title": {"text": y_title}},
-            "xaxis": {"type": "date"}, "hovermode": "x unified", "legend": {"orientation": "h", "y": -0.12, "x": 0},
+            "xaxis": date_axis(freq), "hovermode": "x unified", "legend": {"orientation": "h", "y": -0.12, "x": 0},
             "margin": {"t": 24, "r": 16, "l": 64, "b": 24}, "annotations": [], "shapes": []}
 
 
@@ -174,11 +190,11 @@ def headline_figure(frame: pd.DataFrame, events: pd.DataFrame | None = None,
                                     ("ru_to_cn_usd", "Russia → China (China's imports)", IMPORT_COLOR))]
     traces.append(line(x, [_bn(v) for v in total], "Total trade", TOTAL_COLOR, "A",
                        line={"color": TOTAL_COLOR, "width": 3}, marker={"size": 6}, hovertemplate="%{y:.1f} bn"))
-    layout = base_layout("USD bn") | {"barmode": "stack"}
+    layout = base_layout("USD bn", freq="A") | {"barmode": "stack"}
     layout["annotations"] += _peak_label(x, total, label_year)
     if axis:
         add_events(traces, layout, events, int(axis[0]), int(axis[-1]))
-    return go.Figure(data=traces, layout=layout)
+    return figure(traces, layout)
 
 
 def _peak_label(x: Sequence[str], total: Sequence[float | None], year: int | None) -> list[dict[str, Any]]:
@@ -224,9 +240,9 @@ def flows_figure(frame: pd.DataFrame, freq: str, start: int, end: int, labels: d
     traces = [line(x, [_bn(v) for v in series[flow]], labels.get(flow, flow), color, freq, marker={"size": 4},
                    hovertemplate="%{y:.2f} bn")
               for flow, color in (("X", EXPORT_COLOR), ("M", IMPORT_COLOR)) if flow in series]
-    layout = base_layout("USD bn")
+    layout = base_layout("USD bn", freq=freq)
     add_events(traces, layout, events, start, end)
-    return go.Figure(data=traces, layout=layout)
+    return figure(traces, layout)
 
 
 # --- category series (Dual-use, Energy, Suppliers) ----------------------------------------------------------
@@ -241,12 +257,12 @@ def series_figure(frame: pd.DataFrame, freq: str, start: int, end: int, view: st
         y = indexed(values, axis) if view == "index" else [_bn(v) for v in values]
         traces.append(line(x, y, esc(name), PALETTE[i % len(PALETTE)], freq,
                            hovertemplate="%{y:.1f}" if view == "index" else "%{y:.3f} bn"))
-    layout = base_layout("Index, 2021 = 100" if view == "index" else "USD bn", height)
+    layout = base_layout("Index, 2021 = 100" if view == "index" else "USD bn", height, freq)
     add_events(traces, layout, events, start, end, lines=True)
     if view == "index":
         layout["shapes"].append({"type": "line", "xref": "paper", "yref": "y", "x0": 0, "x1": 1, "y0": 100,
                                  "y1": 100, "line": {"color": "#95a5a6", "width": 1, "dash": "dash"}})
-    return go.Figure(data=traces, layout=layout)
+    return figure(traces, layout)
 
 
 def events_touching(events: pd.DataFrame, codes: Iterable[str], chpl_codes: Iterable[str] = ()) -> pd.DataFrame:
@@ -291,14 +307,15 @@ def energy_figure(energy: pd.DataFrame, dual: pd.DataFrame, freq: str, start: in
         color = PALETTE[(i + 5) % len(PALETTE)]
         traces.append(line(x, [_bn(v) for v in values], esc(name), color, freq, yaxis="y4",
                            line={"color": color, "width": 2, "dash": "dot"}))
-    return go.Figure(data=traces, layout=_panels_layout())
+    return figure(traces, _panels_layout(freq))
 
 
-def _panels_layout() -> dict[str, Any]:
+def _panels_layout(freq: str) -> dict[str, Any]:
     """Four stacked y axes sharing one date x axis, each with its title above it."""
     titles = [t for _c, _s, t in ENERGY_PANELS] + ["China → Russia dual-use goods, USD bn"]
-    layout = base_layout("", 860) | {"legend": {"orientation": "h", "y": -0.06, "x": 0},
-                                     "margin": {"t": 36, "r": 16, "l": 64, "b": 24}}
+    layout = base_layout("", 860, freq) | {"legend": {"orientation": "h", "y": -0.035, "x": 0},
+                                           "margin": {"t": 36, "r": 16, "l": 64, "b": 24}}
+    layout["xaxis"]["anchor"] = "y4"  # the shared time axis sits under the bottom panel
     for row, title in enumerate(titles):
         top = 1 - row * 0.25
         key = "yaxis" if row == 0 else f"yaxis{row + 1}"
@@ -321,19 +338,21 @@ def price_per_tonne(frame: pd.DataFrame) -> pd.Series:
 def shares(frame: pd.DataFrame) -> pd.DataFrame:
     """Each supplier's share (%) of the period's total over suppliers that reported a value."""
     out = frame.copy()
-    totals = out.groupby("period")["value_usd"].transform(lambda s: s.sum(min_count=1))
+    totals = out.groupby("period")["value_usd"].transform("sum", min_count=1)
     out["share_pct"] = (out["value_usd"].astype("float64") / totals * 100).astype("float64")
     return out
 
 
 def share_figure(frame: pd.DataFrame, freq: str, start: int, end: int) -> go.Figure:
-    """Stacked shares of suppliers per period (100% = the suppliers shown that reported)."""
+    """Stacked shares of suppliers per period (100% = the suppliers shown that reported); takes shares() or raw."""
+    frame = frame if "share_pct" in frame else shares(frame)
     axis = periods(freq, start, end)
     x = [period_date(p) for p in axis]
     traces = [{"type": "bar", "x": x, "y": values, "name": esc(name), "marker_color": PALETTE[i % len(PALETTE)],
                "hovertemplate": "%{y:.1f}%", **_xperiod(freq)}
-              for i, (name, values) in enumerate(on_axis(shares(frame), axis, "reporter", "share_pct").items())]
-    return go.Figure(data=traces, layout=base_layout("Share of CHPL exports to Russia, %", 360) | {"barmode": "stack"})
+              for i, (name, values) in enumerate(on_axis(frame, axis, "reporter", "share_pct").items())]
+    layout = base_layout("Share of CHPL exports to Russia, %", 360, freq) | {"barmode": "stack"}
+    return figure(traces, layout)
 
 
 def tier_figure(frame: pd.DataFrame) -> go.Figure:
@@ -343,7 +362,7 @@ def tier_figure(frame: pd.DataFrame) -> go.Figure:
                "hovertemplate": "%{y:.3f} bn"}
               for i, (label, group) in enumerate(frame.groupby("label", sort=True))]
     layout = base_layout("USD bn", 360) | {"barmode": "group", "xaxis": {"type": "category"}}
-    return go.Figure(data=traces, layout=layout)
+    return figure(traces, layout)
 
 
 def change_table(frame: pd.DataFrame, key: Sequence[str], latest_year: int,

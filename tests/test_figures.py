@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 
 from dashboard import figures, queries
@@ -20,13 +21,34 @@ EVENTS = pd.DataFrame([
 ])
 
 
+def valid(fig: go.Figure) -> go.Figure:
+    """The figure rebuilt with plotly's full validation: raises on any property plotly does not know."""
+    return go.Figure(fig.to_plotly_json())
+
+
+def valid_series_figure(*args, **kwargs) -> go.Figure:  # type: ignore[no-untyped-def]
+    return valid(figures.series_figure(*args, **kwargs))
+
+
+def valid_headline_figure(*args, **kwargs) -> go.Figure:  # type: ignore[no-untyped-def]
+    return valid(figures.headline_figure(*args, **kwargs))
+
+
+def valid_energy_figure(*args, **kwargs) -> go.Figure:  # type: ignore[no-untyped-def]
+    return valid(figures.energy_figure(*args, **kwargs))
+
+
+def valid_share_figure(*args, **kwargs) -> go.Figure:  # type: ignore[no-untyped-def]
+    return valid(figures.share_figure(*args, **kwargs))
+
+
 def frame(rows: list[tuple[str, str, float | None]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["label", "period", "value_usd"])
 
 
 def test_missing_periods_are_none_in_the_figure_never_zero() -> None:
     data = frame([("Optics", "2019", 1e9), ("Optics", "2021", 2e9), ("Optics", "2022", None)])
-    fig = figures.series_figure(data, "A", 2019, 2023)
+    fig = valid_series_figure(data, "A", 2019, 2023)
     line = fig.data[0]
     assert list(line.y) == [1.0, None, 2.0, None, None]
     assert line.connectgaps is False
@@ -35,13 +57,13 @@ def test_missing_periods_are_none_in_the_figure_never_zero() -> None:
 
 def test_monthly_axis_covers_every_month() -> None:
     data = frame([("IC", "202103", 3e9)])
-    y = figures.series_figure(data, "M", 2021, 2021).data[0].y
+    y = valid_series_figure(data, "M", 2021, 2021).data[0].y
     assert len(y) == 12 and y[2] == 3.0 and y.count(None) == 11
 
 
 def test_index_view_uses_the_2021_mean_as_100() -> None:
     data = frame([("IC", "2020", 1e9), ("IC", "2021", 2e9), ("IC", "2022", 5e9), ("IC", "2023", None)])
-    fig = figures.series_figure(data, "A", 2020, 2023, view="index")
+    fig = valid_series_figure(data, "A", 2020, 2023, view="index")
     assert list(fig.data[0].y) == [50.0, 100.0, 250.0, None]
     assert fig.layout.yaxis.title.text == "Index, 2021 = 100"
     assert figures.indexed([1.0, 3.0, 6.0], ["202101", "202102", "202201"]) == [50.0, 150.0, 300.0]
@@ -55,7 +77,7 @@ def test_headline_labels_the_2023_record_from_the_bundled_figures(settings: Sett
     init_db(settings)
     queries.configure(settings)
     headline = queries.run_query("headline_trade")
-    fig = figures.headline_figure(headline, queries.run_query("dash_events"), label_year=2023)
+    fig = valid_headline_figure(headline, queries.run_query("dash_events"), label_year=2023)
     texts = [a.text for a in fig.layout.annotations]
     assert "2023: USD 240.1 bn — a record at the time" in texts
     bars = {t.name: list(t.y) for t in fig.data if t.type == "bar"}
@@ -70,7 +92,7 @@ def test_headline_labels_the_2023_record_from_the_bundled_figures(settings: Sett
 
 
 def test_event_markers_carry_escaped_hover_text() -> None:
-    fig = figures.series_figure(frame([("x", "2022", 1e9)]), "A", 2021, 2023, events=EVENTS)
+    fig = valid_series_figure(frame([("x", "2022", 1e9)]), "A", 2021, 2023, events=EVENTS)
     markers = next(t for t in fig.data if t.name == "Sanctions events")
     assert sorted(markers.x) == ["2022-02-24", "2022-06-03", "2023-02-25"]  # 2024 is outside 2021-2023
     assert any("Oil &lt;b&gt;embargo&lt;/b&gt;" in h for h in markers.hovertext)
@@ -91,7 +113,7 @@ def test_energy_price_and_tonnes_gaps() -> None:
     price = figures.price_per_tonne(energy)
     assert price.iloc[0] == pytest.approx(120.0) and pd.isna(price.iloc[1])
     dual = pd.DataFrame({"label": ["IC"], "period": ["2022"], "value_usd": [2e9]})
-    fig = figures.energy_figure(energy, dual, "A", 2021, 2022)
+    fig = valid_energy_figure(energy, dual, "A", 2021, 2022)
     rows = {(t.name, t.yaxis): list(t.y) for t in fig.data}
     assert rows[("Coal", "y3")] == [pytest.approx(120.0), None]
     assert rows[("Coal", "y2")] == [50.0, None]
@@ -109,5 +131,5 @@ def test_change_table_and_shares() -> None:
     shares = figures.shares(data).set_index(["reporter", "period"])["share_pct"]
     assert shares[("China", "2021")] == pytest.approx(200 / 3)
     assert pd.isna(shares[("Armenia", "2024")])
-    fig = figures.share_figure(data, "A", 2021, 2024)
+    fig = valid_share_figure(data, "A", 2021, 2024)
     assert [t.name for t in fig.data] == ["China", "Hong Kong", "Armenia"]

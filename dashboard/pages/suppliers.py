@@ -48,7 +48,7 @@ def _values(frame: pd.DataFrame, f: filters.Filters, source: str) -> tuple[tuple
     lines = figures.series_figure(frame, f.freq, f.start, f.end, f.view, series="reporter")
     values = ui.chart_result("suppliers-values", lines, figures.with_index(frame, "reporter"), source)
     shared = figures.shares(frame)
-    share = ui.chart_result("suppliers-shares", figures.share_figure(frame, f.freq, f.start, f.end), shared, source)
+    share = ui.chart_result("suppliers-shares", figures.share_figure(shared, f.freq, f.start, f.end), shared, source)
     return values, share
 
 
