@@ -248,14 +248,21 @@ def flows_figure(frame: pd.DataFrame, freq: str, start: int, end: int, labels: d
 # --- category series (Dual-use, Energy, Suppliers) ----------------------------------------------------------
 
 def series_figure(frame: pd.DataFrame, freq: str, start: int, end: int, view: str = "usd",
-                  series: str = "label", events: pd.DataFrame | None = None, height: int = 420) -> go.Figure:
-    """One line per series (e.g. category), USD bn or indexed to 2021 = 100, with gaps where not reported."""
+                  series: str = "label", events: pd.DataFrame | None = None, height: int = 420,
+                  highlight: str | None = None) -> go.Figure:
+    """One line per series (e.g. category), USD bn or indexed to 2021 = 100, with gaps where not reported.
+
+    `highlight` names a series drawn bold while the others fade.
+    """
     axis = periods(freq, start, end)
     x = [period_date(p) for p in axis]
     traces = []
     for i, (name, values) in enumerate(on_axis(frame, axis, series, "value_usd").items()):
         y = indexed(values, axis) if view == "index" else [_bn(v) for v in values]
-        traces.append(line(x, y, esc(name), PALETTE[i % len(PALETTE)], freq,
+        color = PALETTE[i % len(PALETTE)]
+        emphasis = {} if highlight is None else (
+            {"line": {"color": color, "width": 4}} if name == highlight else {"opacity": 0.35})
+        traces.append(line(x, y, esc(name), color, freq, **emphasis,
                            hovertemplate="%{y:.1f}" if view == "index" else "%{y:.3f} bn"))
     layout = base_layout("Index, 2021 = 100" if view == "index" else "USD bn", height, freq)
     add_events(traces, layout, events, start, end, lines=True)

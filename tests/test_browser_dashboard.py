@@ -161,8 +161,11 @@ def test_data_page_download_equals_the_database_rows_and_the_cli_export(seeded_a
 
 
 def test_each_chart_downloads_the_numbers_it_plots(seeded_app, page) -> None:  # type: ignore[no-untyped-def]
-    page.goto(seeded_app.url + "/suppliers?from=2021&to=2024")
+    page.goto(seeded_app.url + "/suppliers?from=2021&to=2024&reporter=344")
     page.wait_for_selector(graph("suppliers-values"), timeout=30_000)
+    widths = page.evaluate("(sel) => document.querySelector(sel).data.map(t => [t.name, t.line.width])",
+                           graph("suppliers-values"))
+    assert ["Hong Kong", 4] in widths  # ?reporter= highlights that supplier
     rows = list(csv.DictReader(io.StringIO(download(page, css_id("chart-csv", "suppliers-values")))))
     assert {"period", "value_usd", "source", "retrieved_at"} <= set(rows[0])
     hong_kong = {r["period"]: float(r["value_usd"]) for r in rows if r["reporter"] == "Hong Kong"}

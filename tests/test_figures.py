@@ -55,6 +55,14 @@ def test_missing_periods_are_none_in_the_figure_never_zero() -> None:
     assert list(line.x) == ["2019-01-01", "2020-01-01", "2021-01-01", "2022-01-01", "2023-01-01"]
 
 
+def test_highlight_draws_one_series_bold_and_fades_the_others() -> None:
+    data = frame([("China", "2021", 1e9), ("Hong Kong", "2021", 2e8)])
+    fig = valid_series_figure(data, "A", 2021, 2021, series="label", highlight="Hong Kong")
+    lines = {t.name: t for t in fig.data}
+    assert lines["Hong Kong"].line.width == 4 and lines["Hong Kong"].opacity is None
+    assert lines["China"].opacity == 0.35
+
+
 def test_monthly_axis_covers_every_month() -> None:
     data = frame([("IC", "202103", 3e9)])
     y = valid_series_figure(data, "M", 2021, 2021).data[0].y
