@@ -180,8 +180,9 @@ def test_the_bundled_watchlist_plans_one_period_per_keyless_call_and_twelve_with
     for key in ("", "SYNTHETIC-KEY"):
         client = ComtradeClient(Settings.from_env(environ={"COMTRADE_API_KEY": key}))
         plans[key] = plan_calls(needed(units, {}, Options(), 12), client.fits, client.max_periods)
-    # china_russia and suppliers: 11 years + 70 months each; russia_mirror: 7 years + 12 months.
-    assert len(plans[""]) == 2 * (11 + 70) + (7 + 12)
+    # china_russia and suppliers: 11 years + 70 months each; russia_mirror: 7 years + 12 months;
+    # china_energy_world: 11 years.
+    assert len(plans[""]) == 2 * (11 + 70) + (7 + 12) + 11
     assert all(len(q.periods) == 1 and q.size < 500 for q in plans[""])
     assert len(plans["SYNTHETIC-KEY"]) < 20 and max(len(q.periods) for q in plans["SYNTHETIC-KEY"]) == 12
     cells = {(u.cell, c) for u in units for c in u.codes}

@@ -157,8 +157,8 @@ def check_price(claim: Claim, ev: Evidence) -> Verdict:
     if not pairs:
         message = (f"{claim.text}: needs USD per tonne of China's imports of HS {_codes(ev, categories)} from Russia "
                    f"and from all partners (UN Comtrade annual data with net weight, partners {RUSSIA} and "
-                   f"{WORLD} 'World'): put China's imports from partner {WORLD} in the refresh watchlist "
-                   "(CHOKEPOINT_WATCHLIST) and run python -m etl refresh, or import such a Comtrade CSV")
+                   f"{WORLD} 'World'): run python -m etl refresh (the watchlist's china_energy_world entry), "
+                   "or import such a Comtrade CSV")
         return Verdict("unchecked", message, {"chart": "empty", "message": message}, link)
     cheaper = [ru < rest for _, _, ru, rest in pairs]
     verdict = "supported" if all(cheaper) else "contradicted" if not any(cheaper) else "unchecked"
