@@ -194,11 +194,11 @@ def flow_control(filters: Filters) -> dbc.Col:
 
 
 def category_control(filters: Filters, choices: Sequence[str] = CATEGORIES, clearable: bool = False,
-                     placeholder: str = "All") -> dbc.Col:
+                     placeholder: str = "All", label: str = "Category") -> dbc.Col:
     options = [{"label": CATEGORY_LABELS.get(c, c), "value": c} for c in choices]
     dropdown = dcc.Dropdown(id=ids.filter_id("category"), options=options, value=filters.category,
                             clearable=clearable, placeholder=placeholder, searchable=False)
-    return _labelled("Category", dropdown, {"xs": 12, "md": 4, "lg": 3})
+    return _labelled(label, dropdown, {"xs": 12, "md": 4, "lg": 3})
 
 
 def country_control(key: str, label: str, value: int, choices: Sequence[int]) -> dbc.Col:

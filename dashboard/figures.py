@@ -297,19 +297,26 @@ ENERGY_PANELS = (("value_usd", BN, "Russia → China energy, USD bn"),
                  ("usd_per_tonne", 1, "Russia → China energy, USD per tonne"))
 
 
-def energy_figure(energy: pd.DataFrame, dual: pd.DataFrame, freq: str, start: int, end: int) -> go.Figure:
-    """Four panels on one time axis: Russia → China energy in USD, tonnes, USD per tonne; China → Russia dual-use."""
+def energy_figure(energy: pd.DataFrame, dual: pd.DataFrame, freq: str, start: int, end: int,
+                  highlight: str | None = None) -> go.Figure:
+    """Four panels on one time axis: Russia → China energy in USD, tonnes, USD per tonne; China → Russia dual-use.
+
+    `highlight` (an energy category name) is drawn bold while the other energy lines fade.
+    """
     axis = periods(freq, start, end)
     x = [period_date(p) for p in axis]
     frame = energy.assign(tonnes=energy["net_weight_kg"] / 1000, usd_per_tonne=price_per_tonne(energy))
     traces: list[Trace] = []
     for i, name in enumerate(dict.fromkeys(frame["label"])):
         one = frame[frame["label"] == name]
+        color = PALETTE[i % len(PALETTE)]
+        emphasis = {} if highlight is None else (
+            {"line": {"color": color, "width": 4}} if highlight in set(one["category"]) else {"opacity": 0.35})
         for row, (column, scale, _title) in enumerate(ENERGY_PANELS, start=1):
             values = on_axis(one, axis, "label", column).get(name, [None] * len(axis))
-            traces.append(line(x, [None if v is None else v / scale for v in values], esc(name),
-                               PALETTE[i % len(PALETTE)], freq, yaxis=f"y{row}" if row > 1 else "y",
-                               legendgroup=name, showlegend=row == 1))
+            traces.append(line(x, [None if v is None else v / scale for v in values], esc(name), color, freq,
+                               yaxis=f"y{row}" if row > 1 else "y", legendgroup=name, showlegend=row == 1,
+                               **emphasis))
     for i, (name, values) in enumerate(on_axis(dual, axis, "label", "value_usd").items()):
         color = PALETTE[(i + 5) % len(PALETTE)]
         traces.append(line(x, [_bn(v) for v in values], esc(name), color, freq, yaxis="y4",

@@ -116,7 +116,8 @@ def test_events_touching_codes() -> None:
 
 
 def test_energy_price_and_tonnes_gaps() -> None:
-    energy = pd.DataFrame({"label": ["Coal", "Coal"], "period": ["2021", "2022"], "value_usd": [6e9, 9e9],
+    energy = pd.DataFrame({"label": ["Coal", "Coal"], "category": ["coal", "coal"], "period": ["2021", "2022"],
+                           "value_usd": [6e9, 9e9],
                            "net_weight_kg": [50e9, None], "value_with_weight_usd": [6e9, None]})
     price = figures.price_per_tonne(energy)
     assert price.iloc[0] == pytest.approx(120.0) and pd.isna(price.iloc[1])
@@ -126,6 +127,8 @@ def test_energy_price_and_tonnes_gaps() -> None:
     assert rows[("Coal", "y3")] == [pytest.approx(120.0), None]
     assert rows[("Coal", "y2")] == [50.0, None]
     assert rows[("IC", "y4")] == [None, 2.0]
+    bold = valid_energy_figure(energy, dual, "A", 2021, 2022, highlight="coal")
+    assert {t.line.width for t in bold.data if t.name == "Coal"} == {4}
 
 
 def test_change_table_and_shares() -> None:

@@ -12,7 +12,7 @@ from dashboard import figures, filters, queries
 
 dash.register_page(__name__, path="/energy", name="Energy", order=2, title="Chokepoint — Energy for tech")
 
-KEYS = ("years", "freq")
+KEYS = ("years", "freq", "category")
 DEFAULTS = filters.Filters(start=2017, end=2024)
 ENERGY_SHOWN = ("crude_oil", "coal", "natural_gas")
 SOURCE = ("UN Comtrade, China as reporter: imports from Russia (energy; tonnes from net weight) and exports "
@@ -20,12 +20,13 @@ SOURCE = ("UN Comtrade, China as reporter: imports from Russia (energy; tonnes f
 
 
 def layout(**query: str) -> html.Div:
-    f = filters.parse(query, DEFAULTS)
+    f = filters.parse(query, DEFAULTS, categories=ENERGY_SHOWN)
     return html.Div([
         ui.page_header("Energy for tech", "What Russia sends China — crude oil (2709), coal (2701), natural gas "
                        "(271111 LNG, 271121 pipeline) — in USD, tonnes and USD per tonne, beside the dual-use "
                        "goods China sends Russia, on one time axis."),
-        ui.filter_bar(ui.years_control(f), ui.freq_control(f)),
+        ui.filter_bar(ui.years_control(f), ui.freq_control(f),
+                      ui.category_control(f, ENERGY_SHOWN, clearable=True, placeholder="None", label="Highlight")),
         ui.note("USD per tonne uses only the rows that report a net weight; where no weight was reported the "
                 "price is a gap. China's figures only (reporter 156): never blended with Russia's."),
         ui.chart_card("energy", "Russia → China energy and China → Russia dual-use goods",
@@ -52,11 +53,11 @@ def csv_frame(energy: pd.DataFrame, dual: pd.DataFrame) -> pd.DataFrame:
 
 
 @callback(ui.chart_outputs("energy"), ui.filter_inputs(KEYS))
-def update(years: list[int] | None, freq: str | None) -> tuple[Any, ...]:
-    f = filters.from_controls({"years": years, "freq": freq}, DEFAULTS)
+def update(years: list[int] | None, freq: str | None, category: str | None) -> tuple[Any, ...]:
+    f = filters.from_controls({"years": years, "freq": freq, "category": category}, DEFAULTS, ENERGY_SHOWN)
     energy, dual = energy_frame(f)
     if energy.empty and dual.empty:
         return ui.chart_result("energy", None, energy, f"Source: {SOURCE}.", ui.no_data_message())
-    figure = figures.energy_figure(energy, dual, f.freq, f.start, f.end)
+    figure = figures.energy_figure(energy, dual, f.freq, f.start, f.end, highlight=f.category)
     out = csv_frame(energy, dual)
     return ui.chart_result("energy", figure, out, ui.source_line(out, SOURCE))
