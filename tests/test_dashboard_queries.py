@@ -66,6 +66,7 @@ def test_tiers_use_hs2017_predecessors_only_before_2022_and_count_them_once(seed
     assert value(frame, "chpl_tier_2", "2021") is None
 
 
+@pytest.mark.both_backends
 def test_category_filter_and_monthly_periods(seeded: Settings) -> None:
     frame = series("chpl_tier", freq="M", category="chpl_tier_1", start="202101", end="202112")
     assert set(frame["category"]) == {"chpl_tier_1"}
@@ -73,6 +74,7 @@ def test_category_filter_and_monthly_periods(seeded: Settings) -> None:
     assert frame["value_usd"].iloc[0] == pytest.approx(0.3 * BN / 12)
 
 
+@pytest.mark.both_backends
 def test_energy_series_keeps_weights_and_the_value_that_has_a_weight(seeded: Settings) -> None:
     frame = series("energy", flow="M")
     assert value(frame, "crude_oil", "2021") == pytest.approx(40 * BN)
@@ -81,6 +83,7 @@ def test_energy_series_keeps_weights_and_the_value_that_has_a_weight(seeded: Set
     assert value(frame, "natural_gas", "2024") == pytest.approx(5 * BN)
 
 
+@pytest.mark.both_backends
 def test_total_flows_keep_null_values(seeded: Settings) -> None:
     frame = queries.run_query("dash_total_flows", freq="A", period_from="2019", period_to="2024", **CN_RU)
     imports = frame[frame["flow"] == "M"].set_index("period")["value_usd"]
@@ -90,6 +93,7 @@ def test_total_flows_keep_null_values(seeded: Settings) -> None:
     assert "202207" not in set(monthly[monthly["flow"] == "X"]["period"])
 
 
+@pytest.mark.both_backends
 def test_one_source_per_key_prefers_comtrade_and_never_adds_sources(seeded: Settings, tmp_path: Path) -> None:
     other = tmp_path / "synthetic_second.csv"
     other.write_text("reporter_code,partner_code,flow,freq,period,hs_code,value_usd,net_weight_kg,qty,qty_unit\n"
@@ -110,6 +114,7 @@ def test_one_source_per_key_prefers_comtrade_and_never_adds_sources(seeded: Sett
     assert value(frame, "integrated_circuits", "2023", "source") == "comtrade"
 
 
+@pytest.mark.both_backends
 def test_hs6_values_list_codes_under_a_heading_with_predecessors(seeded: Settings) -> None:
     frame = queries.run_query("dash_hs6_values", category="semiconductors", flow="X", freq="A",
                               period_from="2019", period_to="2024", **CN_RU)
@@ -124,6 +129,7 @@ def test_hs6_values_list_codes_under_a_heading_with_predecessors(seeded: Setting
     assert row["value_usd"] == pytest.approx(0.6 * BN / 12 * 11)
 
 
+@pytest.mark.both_backends
 def test_supplier_series_and_tiers(seeded: Settings) -> None:
     frame = queries.run_query("dash_supplier_series", partner=643, flow="X", freq="A", category=None,
                               period_from="2021", period_to="2024")
@@ -139,6 +145,7 @@ def test_supplier_series_and_tiers(seeded: Settings) -> None:
     assert turkey["chpl_tier_3b"] == pytest.approx(0.05 * BN)
 
 
+@pytest.mark.both_backends
 def test_trade_rows_filter_by_exact_category_and_limit(seeded: Settings) -> None:
     args = {"flow": "X", "freq": "A", "period_from": "2019", "period_to": "2024", **CN_RU}
     rows = queries.run_query("dash_trade_rows", category="integrated_circuits", limit=100, **args)
@@ -148,6 +155,7 @@ def test_trade_rows_filter_by_exact_category_and_limit(seeded: Settings) -> None
     assert set(zip(tier["hs_code"], tier["period"])) >= {("854150", "2021"), ("854151", "2022")}
 
 
+@pytest.mark.both_backends
 def test_etl_sources_count_failures(seeded: Settings, tmp_path: Path) -> None:
     bad = tmp_path / "synthetic_bad.csv"
     bad.write_text("reporter_code,partner_code,flow,freq,period,hs_code,value_usd,net_weight_kg,qty,qty_unit\n"
@@ -161,6 +169,7 @@ def test_etl_sources_count_failures(seeded: Settings, tmp_path: Path) -> None:
     assert int(queries.run_query("dash_trade_exists")["has_rows"].iloc[0]) == 1
 
 
+@pytest.mark.both_backends
 def test_empty_database_has_no_trade(settings: Settings) -> None:
     init_db(settings)
     queries.configure(settings)
