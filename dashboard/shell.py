@@ -8,11 +8,13 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 
-from dashboard import components, filters, ids, queries  # components registers the chart CSV callback
+from dashboard import components  # noqa: F401 - importing it registers every chart's CSV download callback
+from dashboard import filters, ids, queries
 from etl.queries import QUERY_DIR
 
 PROGRESS_QUERY = "refresh_progress"
 POLL_MS = 10_000
+MAX_SOURCES = 3  # imported files named in the banner
 SOURCE_NAMES = {"reference": "Bundled reference data", "comtrade": "UN Comtrade"}
 
 
@@ -35,6 +37,12 @@ def _safe_query(name: str, **params: object) -> pd.DataFrame | None:
         return None
 
 
+def banner_sources(last: dict[str, str]) -> list[str]:
+    """The bundled data and Comtrade first, then the latest imports; the Data page lists every source."""
+    imports = sorted((s for s in last if s not in SOURCE_NAMES), key=lambda s: last[s], reverse=True)
+    return [s for s in SOURCE_NAMES if s in last] + imports[:MAX_SOURCES]
+
+
 def freshness_items() -> list[Any]:
     """When each source last loaded successfully, and what to run when something is missing."""
     fresh = _safe_query("freshness")
@@ -42,9 +50,12 @@ def freshness_items() -> list[Any]:
         return [html.Span("The database cannot be read: run `python -m etl init`.", className="text-danger")]
     items: list[Any] = [html.Span("Data freshness:", className="fw-semibold me-2")]
     last = {str(r.source): str(r.last_ok or "")[:16].replace("T", " ") for r in fresh.itertuples()}
-    for source, when in last.items():
+    shown = banner_sources(last)
+    for source, when in ((s, last[s]) for s in shown):
         name = SOURCE_NAMES.get(source, source)
         items.append(html.Span([html.Span(name, className="fw-semibold"), f" {when} UTC"], className="fresh-item"))
+    if len(last) > len(shown):
+        items.append(html.Span(f"and {len(last) - len(shown)} more on the Data page", className="fresh-item"))
     if "comtrade" not in last:
         items.append(html.Span("UN Comtrade: never refreshed — run `python -m etl refresh` (needs internet) or "
                                "`python -m etl import FILE`.", className="fresh-hint text-warning-emphasis"))
@@ -127,5 +138,3 @@ def layout() -> html.Div:
         footer(),
     ])
 
-
-__all__ = ["layout", "components"]

@@ -57,3 +57,9 @@ def test_banner_survives_an_unreadable_database(tmp_path: Path) -> None:
     assert "run `python -m etl init`" in texts(items)
     assert isinstance(items[0], html.Span)
     assert shell.refresh_progress() == (None, False)
+
+
+def test_banner_names_the_latest_imports_only() -> None:
+    last = {"csv:a.csv": "2026-01-01 10:00", "reference": "2026-01-01 09:00", "csv:b.csv": "2026-01-03 10:00",
+            "csv:c.csv": "2026-01-02 10:00", "csv:d.csv": "2025-12-31 10:00", "comtrade": "2026-01-04 00:00"}
+    assert shell.banner_sources(last) == ["reference", "comtrade", "csv:b.csv", "csv:c.csv", "csv:a.csv"]
