@@ -5,7 +5,7 @@ import os
 import re
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -29,7 +29,11 @@ def sqlite_path(url: str) -> Path | None:
     """The file behind a SQLite URL, or None for in-memory or non-SQLite URLs."""
     if not is_sqlite(url):
         return None
-    database = make_url(url).database
+    parsed = make_url(url)
+    database = parsed.database
+    if database and parsed.query.get("uri") == "true" and database.startswith("file:"):
+        # sqlite:///file:PATH?mode=ro&uri=true: SQLite's own URI form (e.g. a database that must not be written)
+        database = unquote(database[len("file:"):].split("?")[0]) or None
     return Path(database) if database and database != ":memory:" else None
 
 
@@ -62,8 +66,10 @@ def _sqlite_ro_connect(path: Path, lock_timeout_s: float):  # type: ignore[no-un
 
     # Percent-encode the path: '?' or '#' in a folder name would otherwise end the file name in the URI.
     uri = f"file:{quote(str(path.resolve()))}?mode=ro"
-    if _on_read_only_filesystem(path):
-        # WAL needs a writable -shm file; on a read-only mount nobody can write, so the file is truly immutable.
+    wal = path.with_name(path.name + "-wal")
+    if _on_read_only_filesystem(path) and not (wal.exists() and wal.stat().st_size):
+        # WAL mode needs a -shm file that cannot be created on a read-only mount. Nobody can write there and no
+        # committed pages wait in a -wal file, so the database file alone is the whole truth: open it immutable.
         uri += "&immutable=1"
     return sqlite3.connect(uri, uri=True, timeout=lock_timeout_s, check_same_thread=False)
 
@@ -154,14 +160,28 @@ def describe_target(url: str) -> str:
     return f"database {parsed.database} on {parsed.host or 'localhost'}" + (f":{parsed.port}" if parsed.port else "")
 
 
+def _driver_message(exc: DBAPIError) -> str:
+    return str(exc.orig) if exc.orig is not None else str(exc)
+
+
+def is_lock_error(exc: DBAPIError) -> bool:
+    """Another writer held the database for longer than the lock timeout."""
+    lowered = _driver_message(exc).lower()
+    return "locked" in lowered or "busy" in lowered or "lock timeout" in lowered
+
+
 def describe_operational_error(exc: DBAPIError, url: str) -> str:
     """Turn a driver error into a sentence a user can act on."""
-    message = str(exc.orig) if exc.orig is not None else str(exc)
+    message = _driver_message(exc)
     where = describe_target(url)
     lowered = message.lower()
-    if "locked" in lowered or "busy" in lowered or "lock timeout" in lowered:
+    if is_lock_error(exc):
         return (f"{where} is locked by another writer (an import or refresh). Wait for it to finish, "
                 "or raise CHOKEPOINT_LOCK_TIMEOUT_S.")
+    path = sqlite_path(url)
+    if path is not None and path.parent.exists() and _on_read_only_filesystem(path):
+        return (f"{where} is read-only: its file system is mounted read-only, so nothing can be written there. "
+                "Remount it read-write, or point DATABASE_URL elsewhere.")
     if "readonly" in lowered or "read-only" in lowered:
         return f"{where} is read-only. Make the file and its folder writable, or point DATABASE_URL elsewhere."
     if "unable to open" in lowered:
@@ -172,4 +192,9 @@ def describe_operational_error(exc: DBAPIError, url: str) -> str:
         return f"{where} has no Chokepoint schema yet. Run `python -m etl init` first."
     if "not a database" in lowered:
         return f"{where} is not a SQLite database. Point DATABASE_URL at a Chokepoint database."
+    if "connection" in lowered and ("failed" in lowered or "refused" in lowered):
+        # psycopg: 'connection failed: connection to server at "h", port N failed: FATAL:  <reason>\n\t<hint>'
+        reason = message.strip().splitlines()[0].rsplit("failed: ", 1)[-1].replace("FATAL:", "").strip()
+        return (f"Cannot connect to {where}: {reason}. Check DATABASE_URL (user, password, host, port, database "
+                "name) and that the server is running.")
     return f"Database error on {where}: {message}"

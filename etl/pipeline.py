@@ -1,15 +1,18 @@
 """The ETL runs: init (schema + bundled reference) and CSV import. Each is one transaction with its etl_run row."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Iterator
 
 import pandas as pd
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from etl import articles, load
-from etl.db import apply_schema, bump_data_version, describe_operational_error, make_engine, utc_now
+from etl.db import (apply_schema, bump_data_version, describe_operational_error, is_lock_error, make_engine,
+                    utc_now)
 from etl.errors import ChokepointError, DatabaseError, ValidationError
 from etl.settings import Settings
 from etl.sources import csv_file, reference
@@ -49,9 +52,26 @@ def _reference_tables() -> list[tuple[str, list[dict[str, object]], dict[str, ob
     ]
 
 
+@contextmanager
+def _engine(settings: Settings, engine: Engine | None) -> Iterator[Engine]:
+    """The caller's engine, or a writer engine of our own that is disposed after use (no pooled connection leaks)."""
+    if engine is not None:
+        yield engine
+        return
+    owned = writer_engine(settings)
+    try:
+        yield owned
+    finally:
+        owned.dispose()
+
+
 def init_db(settings: Settings, engine: Engine | None = None) -> RunResult:
     """Create the schema and load the bundled reference data; a second run changes nothing."""
-    engine = engine or writer_engine(settings)
+    with _engine(settings, engine) as writer:
+        return _init(settings, writer)
+
+
+def _init(settings: Settings, engine: Engine) -> RunResult:
     started = utc_now()
     try:
         with engine.begin() as conn:
@@ -126,7 +146,12 @@ def _describe(info: csv_file.CsvFile, prepared: Prepared) -> list[str]:
 def import_file(settings: Settings, path: Path, forced_format: str | None = None, skip_invalid: bool = False,
                 engine: Engine | None = None) -> RunResult:
     """Load one CSV file. Any bad row means nothing is loaded, unless skip_invalid (then rejects are counted)."""
-    engine = engine or writer_engine(settings)
+    with _engine(settings, engine) as writer:
+        return _import(settings, writer, path, forced_format, skip_invalid)
+
+
+def _import(settings: Settings, engine: Engine, path: Path, forced_format: str | None,
+            skip_invalid: bool) -> RunResult:
     started = utc_now()
     params = {"path": str(path), "format": forced_format or "auto", "skip_invalid": skip_invalid}
     source = f"csv:{path.name}"
@@ -158,7 +183,8 @@ def import_file(settings: Settings, path: Path, forced_format: str | None = None
         raise
     except DBAPIError as exc:
         message = describe_operational_error(exc, settings.database_url)
-        record_failure(engine, source, started, message, params)
+        if not is_lock_error(exc):  # recording would only wait for the same lock a second time
+            record_failure(engine, source, started, message, params)
         raise DatabaseError(message) from exc
     except Exception as exc:
         record_failure(engine, source, started, f"{type(exc).__name__}: {exc}", params)

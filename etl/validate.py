@@ -18,9 +18,9 @@ MAX_MEASURE = 1e15
 TEXT_WIDTHS = {"classification": 8, "qty_unit": 20}
 
 
-def _flag(frame: pd.DataFrame, mask: pd.Series, column: str, reason: str, source_col: str | None = None) -> list[Reject]:
-    values = frame[source_col or column].astype(str)
-    return [Reject(int(i), column, reason, values[i]) for i in frame.index[mask]]
+def _flag(frame: pd.DataFrame, mask: pd.Series, column: str, reason: str) -> list[Reject]:
+    rows = frame.index[np.asarray(pd.Series(mask, index=frame.index).fillna(False), dtype=bool)]
+    return [Reject(int(i), column, reason, str(frame.at[i, column])) for i in rows]
 
 
 def _period_checks(frame: pd.DataFrame, today: date) -> list[Reject]:

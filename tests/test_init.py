@@ -77,3 +77,22 @@ def test_read_only_engine_cannot_write(settings: Settings) -> None:
                 conn.commit()
     assert _count(settings, "SELECT COUNT(*) FROM country") == 10
     assert _count(settings, "SELECT COUNT(*) FROM event") >= 25
+
+
+@pytest.mark.both_backends
+def test_init_puts_the_bundle_back(settings: Settings) -> None:
+    """Rows the bundle no longer has are deleted, edited rows restored: the bundled files are the truth."""
+    init_db(settings)
+    with make_engine(settings.database_url).begin() as conn:
+        conn.execute(text("INSERT INTO event (event_date, precision, jurisdiction, kind, title, source) "
+                          "VALUES ('2001-01-01', 'day', 'XX', 'test', 'not in the bundle', 'test')"))
+        conn.execute(text("INSERT INTO chpl_item (hs6, tier, list_version, description, source) "
+                          "VALUES ('999999', '1', '2024-02-23', 'not in the bundle', 'test')"))
+        conn.execute(text("INSERT INTO category_hs (category, hs_code) VALUES ('integrated_circuits', '9999')"))
+        conn.execute(text("UPDATE country SET name = 'Renamed' WHERE code = 156"))
+    result = init_db(settings)
+    assert result.inserted == 4
+    assert _count(settings, "SELECT COUNT(*) FROM event WHERE title = 'not in the bundle'") == 0
+    assert _count(settings, "SELECT COUNT(*) FROM chpl_item") == 50
+    assert _count(settings, "SELECT COUNT(*) FROM category_hs WHERE hs_code = '9999'") == 0
+    assert _count(settings, "SELECT COUNT(*) FROM country WHERE name = 'China'") == 1
