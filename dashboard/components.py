@@ -69,7 +69,7 @@ def chart_result(chart: str, content: go.Figure | Any | None, frame: pd.DataFram
         return empty_state(empty), None, source, True
     if isinstance(content, go.Figure):
         content = dcc.Graph(figure=content, config=GRAPH_CONFIG, className="chart-graph",
-                            id={"type": "graph", "chart": chart})
+                            id=ids.chart_id(ids.GRAPH, chart))
     return content, export.chart_payload(frame, f"chokepoint_{chart}"), source, False
 
 

@@ -13,6 +13,7 @@ PROGRESS_POLL = "refresh-progress-poll"
 FILTER = "filter"
 YEARS = "years"  # a RangeSlider whose value [from, to] maps to the URL keys `from` and `to`
 
+GRAPH = "graph"
 CHART_BODY = "chart-body"
 CHART_DATA = "chart-data"
 CHART_SOURCE = "chart-source"
