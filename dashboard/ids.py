@@ -22,7 +22,6 @@ CHART_DOWNLOAD = "chart-download"
 
 OVERVIEW_KPIS = "overview-kpis"
 DUAL_USE_TABLE = "dual-use-hs6-table"
-DUAL_USE_NOTE = "dual-use-table-note"
 SUPPLIERS_TABLE = "suppliers-table"
 DATA_TABLE = "data-table"
 DATA_NOTE = "data-table-note"
