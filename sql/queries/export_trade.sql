@@ -13,7 +13,11 @@ WHERE (CAST(:reporter AS INTEGER) IS NULL OR t.reporter_code = CAST(:reporter AS
   AND (CAST(:hs AS VARCHAR(6)) IS NULL OR t.hs_code = CAST(:hs AS VARCHAR(6)))
   AND (CAST(:period_from AS VARCHAR(6)) IS NULL OR t.period >= CAST(:period_from AS VARCHAR(6)))
   AND (CAST(:period_to AS VARCHAR(6)) IS NULL OR t.period <= CAST(:period_to AS VARCHAR(6)))
-  AND (CAST(:category AS VARCHAR(50)) IS NULL OR EXISTS (
-        SELECT 1 FROM category_hs c
-        WHERE c.category = CAST(:category AS VARCHAR(50)) AND t.hs_code LIKE c.hs_code || '%'))
+  -- A category is its exact codes (a heading and its subheadings are never both counted), plus the HS 2017
+  -- predecessors of its codes for the periods before 2022, as the dashboard's series use them.
+  AND (CAST(:category AS VARCHAR(50)) IS NULL
+       OR t.hs_code IN (SELECT c.hs_code FROM category_hs c WHERE c.category = CAST(:category AS VARCHAR(50)))
+       OR (t.period < '2022' AND t.hs_code IN (
+            SELECT k.old_code FROM hs_concordance k JOIN category_hs c ON c.hs_code = k.new_code
+            WHERE c.category = CAST(:category AS VARCHAR(50)))))
 ORDER BY t.reporter_code, t.partner_code, t.flow, t.freq, t.hs_code, t.period, t.source
