@@ -4,10 +4,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
-HOST ?= 127.0.0.1
-PORT ?= 8050
+# HOST=... PORT=... override CHOKEPOINT_HOST / CHOKEPOINT_PORT for `make run`.
+HOST ?=
+PORT ?=
 
-.PHONY: run test init clean
+.PHONY: run test serve init clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +27,16 @@ init: $(STAMP)
 	$(PY) -m etl init
 
 run: init
-	$(PY) app.py --host $(HOST) --port $(PORT)
+	$(PY) app.py $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
+
+SERVE_STAMP := $(VENV)/.installed-serve
+$(SERVE_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[serve]'
+	touch $@ $(STAMP)
+
+# Production: gunicorn with CHOKEPOINT_WORKERS workers (dashboard/gunicorn_conf.py); run the scheduler separately.
+serve: $(SERVE_STAMP)
+	$(VENV)/bin/gunicorn -c dashboard/gunicorn_conf.py
 
 test: $(TEST_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -10,9 +10,8 @@ from etl.errors import ChokepointError
 from etl.settings import Settings
 
 
-def build_app(settings: Settings):  # type: ignore[no-untyped-def]
-    """Ensure the schema and reference data exist, then build the Dash app."""
-    from dashboard import create_app
+def prepare(settings: Settings) -> None:
+    """Ensure the schema and reference data exist; on first start, launch one refresh in its own process."""
     from etl.pipeline import init_db
 
     init_db(settings)
@@ -22,12 +21,22 @@ def build_app(settings: Settings):  # type: ignore[no-untyped-def]
         start_first_refresh(settings)  # no Comtrade data yet: one refresh in its own process; serving goes on
     except Exception as exc:  # noqa: BLE001 - the dashboard serves without it, and says a refresh is needed
         logging.getLogger("chokepoint").warning("could not start the first refresh: %s", exc)
+
+
+def build_app(settings: Settings):  # type: ignore[no-untyped-def]
+    """Prepare the database, then build the Dash app."""
+    from dashboard import create_app
+
+    prepare(settings)
     return create_app(settings)
 
 
 def server():  # type: ignore[no-untyped-def]
-    """The WSGI callable, for production servers (gunicorn 'app:server()')."""
-    return build_app(Settings.from_env()).server
+    """The WSGI callable for production servers: gunicorn runs prepare() once, in its master (see
+    dashboard/gunicorn_conf.py), so each worker only builds the app."""
+    from dashboard import create_app
+
+    return create_app(Settings.from_env()).server
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -23,7 +23,9 @@ def create_app(settings: Settings) -> dash.Dash:
         title="Chokepoint",
         serve_locally=True,  # no CDN: the dashboard works offline; Bootstrap (Bootswatch Flatly) is in assets/vendor
     )
+    from dashboard import security
     from dashboard.shell import layout
 
     app.layout = layout
+    security.install(app)
     return app

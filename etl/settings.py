@@ -45,6 +45,7 @@ SETTINGS: tuple[Setting, ...] = (
             _flag),
     Setting("CHOKEPOINT_HOST", "127.0.0.1", "Address the dashboard binds to."),
     Setting("CHOKEPOINT_PORT", "8050", "Port the dashboard listens on.", int),
+    Setting("CHOKEPOINT_WORKERS", "2", "Worker processes of the production server (`make serve`, gunicorn).", int),
     Setting("CHOKEPOINT_LOCK_TIMEOUT_S", "30",
             "Seconds a writer waits for the database while another writer holds it, before failing clearly.", float),
 )
@@ -66,6 +67,7 @@ class Settings:
     chokepoint_auto_refresh: bool
     chokepoint_host: str
     chokepoint_port: int
+    chokepoint_workers: int
     chokepoint_lock_timeout_s: float
 
     @classmethod

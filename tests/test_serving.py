@@ -1,0 +1,67 @@
+"""Serving: security headers on every response, debug off, 127.0.0.1, and the production server (gunicorn)."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, free_port
+
+EXPECTED = {"x-content-type-options": "nosniff", "x-frame-options": "DENY", "referrer-policy": "no-referrer"}
+
+
+def headers(url: str) -> dict[str, str]:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return {k.lower(): v for k, v in response.headers.items()}
+
+
+def assert_secure(url: str) -> None:
+    for path in ("/", "/_dash-layout", "/_dash-dependencies", "/assets/style.css"):
+        got = headers(url + path)
+        for name, value in EXPECTED.items():
+            assert got.get(name) == value, (path, name)
+        csp = got["content-security-policy"]
+        assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
+        assert "'unsafe-eval'" not in csp and "script-src 'self' 'sha256-" in csp
+
+
+def test_dev_server_sends_security_headers_with_debug_off(live_app_factory, cli_env) -> None:  # type: ignore[no-untyped-def]
+    app = live_app_factory(cli_env)
+    assert_secure(app.url)
+    log = app.log_path.read_text()
+    assert "Debug mode: off" in log and "Running on http://127.0.0.1:" in log
+
+
+def test_gunicorn_serves_with_two_workers_on_loopback(cli_env: dict[str, str], tmp_path: Path) -> None:
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    if not gunicorn.exists():
+        pytest.skip("gunicorn is not installed (pip install -e '.[serve]')")
+    port = free_port()
+    env = dict(cli_env, CHOKEPOINT_PORT=str(port), CHOKEPOINT_WORKERS="2")
+    log = (tmp_path / "gunicorn.log").open("w")
+    proc = subprocess.Popen([str(gunicorn), "-c", "dashboard/gunicorn_conf.py"], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                assert_secure(url)
+                break
+            except OSError:
+                assert time.monotonic() < deadline and proc.poll() is None, (tmp_path / "gunicorn.log").read_text()
+                time.sleep(0.3)
+        children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+        assert len(children) == 2
+        text = (tmp_path / "gunicorn.log").read_text()
+        assert f"Listening at: http://127.0.0.1:{port}" in text
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+        log.close()
