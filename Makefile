@@ -8,7 +8,7 @@ TEST_STAMP := $(VENV)/.installed-test
 HOST ?=
 PORT ?=
 
-.PHONY: run test serve init clean
+.PHONY: run test serve bench init clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ serve: $(SERVE_STAMP)
 
 test: $(TEST_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Performance figures as ratios against baselines measured in the same run (docs/benchmarks.md).
+# BENCH_ROWS scales the 1M/10M-row databases down for a quick run, e.g. `make bench BENCH_ROWS=100000`.
+bench: $(TEST_STAMP)
+	$(PY) -m tests.benchmarks $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
