@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import shutil
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -61,7 +61,8 @@ def templates(request, tmp_path_factory):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def corpus_url(request, templates: Callable[[str], str], db_backend: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+def corpus_url(request: pytest.FixtureRequest, templates: Callable[[str], str], db_backend: str,
+               tmp_path: Path) -> Iterator[str]:
     """A fresh copy of the baseline database."""
     template = templates(db_backend)
     if db_backend == "sqlite":

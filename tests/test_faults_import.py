@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import Engine, event, text
 
 from etl.db import WRITER_LOCK_KEY, make_engine
 from etl.errors import DatabaseError
@@ -25,6 +25,7 @@ from etl.pipeline import import_file, init_db
 from etl.settings import Settings
 from tests import dbstate
 from tests.conftest import CASES, ROOT
+from tests.pg import Cluster
 
 ROWS = 20_000
 SMALL = CASES / "foundation" / "synthetic_long.csv"
@@ -165,7 +166,7 @@ def test_kill_9_at_random_points_leaves_all_or_nothing(tmp_path: Path, big: Path
     print(f"\nkill -9 runs (seed {seed}; how, write lock held, rows seen after, exit): {outcomes}")
 
 
-def test_kill_9_during_a_postgresql_load(pg_cluster, big: Path, cli_env: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+def test_kill_9_during_a_postgresql_load(pg_cluster: Cluster, big: Path, cli_env: dict[str, str]) -> None:
     url = pg_cluster.url(pg_cluster.create_database())
     initialised(url)
     monitor = make_engine(url, read_only=True)
@@ -184,9 +185,9 @@ def test_kill_9_during_a_postgresql_load(pg_cluster, big: Path, cli_env: dict[st
         proc.wait(timeout=30)
         with monitor.connect() as conn:
             assert conn.execute(text("SELECT COUNT(*) FROM trade_flow")).scalar_one() == 0
-        while time.monotonic() < end and pg_cluster_has(monitor, pid):
+        while time.monotonic() < end and session_alive(monitor, pid):
             time.sleep(0.05)  # the server ends the orphaned session, rolling its transaction back
-        assert not pg_cluster_has(monitor, pid)
+        assert not session_alive(monitor, pid)
         with monitor.connect() as conn:
             assert conn.execute(text("SELECT COUNT(*) FROM trade_flow")).scalar_one() == 0
             assert conn.execute(text("SELECT COUNT(*) FROM etl_run WHERE source = :s"),
@@ -196,7 +197,7 @@ def test_kill_9_during_a_postgresql_load(pg_cluster, big: Path, cli_env: dict[st
     assert result.inserted == ROWS and len(dbstate.source_rows(url, f"csv:{big.name}")) == ROWS
 
 
-def pg_cluster_has(engine, pid: int) -> bool:  # type: ignore[no-untyped-def]
+def session_alive(engine: Engine, pid: int) -> bool:
     with engine.connect() as conn:
         return bool(conn.execute(text("SELECT COUNT(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}).scalar())
 
@@ -282,7 +283,8 @@ def test_import_fails_clearly_when_the_writer_keeps_the_lock(db_backend: str, db
     assert dbstate.trade_dump(db_url) == before and dbstate.runs(db_url) == runs_before
 
 
-def test_a_foreign_table_lock_on_postgresql_is_bounded_too(pg_cluster, cli_env: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+def test_a_foreign_table_lock_on_postgresql_is_bounded_too(pg_cluster: Cluster,
+                                                             cli_env: dict[str, str]) -> None:
     """Not a Chokepoint writer (no advisory lock) but a table lock: lock_timeout still bounds the wait."""
     import psycopg
 

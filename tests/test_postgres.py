@@ -18,6 +18,7 @@ from etl.queries import QUERY_DIR, query_params, query_text, run_query
 from etl.settings import Settings
 from tests import dbstate
 from tests.conftest import CASES, ROOT
+from tests.pg import Cluster
 
 FOUNDATION = CASES / "foundation"
 QUERIES = sorted(p.stem for p in QUERY_DIR.glob("*.sql"))
@@ -40,7 +41,7 @@ def loaded(url: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def both(pg_cluster, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def both(pg_cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The same data in a SQLite file and in a PostgreSQL database."""
     return {"sqlite": loaded(f"sqlite:///{tmp_path_factory.mktemp('agree') / 'chokepoint.db'}"),
             "postgresql": loaded(pg_cluster.url(pg_cluster.create_database()))}
@@ -74,7 +75,7 @@ def test_named_query_gives_the_same_answer_on_both_backends(both: dict[str, str]
     assert pg_rows == rows
 
 
-def test_read_only_session_cannot_write_even_inside_a_transaction(pg_cluster) -> None:  # type: ignore[no-untyped-def]
+def test_read_only_session_cannot_write_even_inside_a_transaction(pg_cluster: Cluster) -> None:
     url = loaded(pg_cluster.url(pg_cluster.create_database()))
     before = dbstate.trade_dump(url)
     reader = make_engine(url, read_only=True)
@@ -87,7 +88,7 @@ def test_read_only_session_cannot_write_even_inside_a_transaction(pg_cluster) ->
     assert dbstate.trade_dump(url) == before
 
 
-def test_a_reader_sees_one_snapshot_while_a_writer_commits(pg_cluster) -> None:  # type: ignore[no-untyped-def]
+def test_a_reader_sees_one_snapshot_while_a_writer_commits(pg_cluster: Cluster) -> None:
     url = loaded(pg_cluster.url(pg_cluster.create_database()))
     reader = make_engine(url, read_only=True)
     with reader.connect() as conn:
@@ -99,7 +100,7 @@ def test_a_reader_sees_one_snapshot_while_a_writer_commits(pg_cluster) -> None: 
     reader.dispose()
 
 
-def test_concurrent_writers_queue_and_every_run_is_recorded(pg_cluster, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_concurrent_writers_queue_and_every_run_is_recorded(pg_cluster: Cluster, tmp_path: Path) -> None:
     url = loaded(pg_cluster.url(pg_cluster.create_database()))
     files = []
     for n in range(4):
@@ -126,7 +127,7 @@ def test_concurrent_writers_queue_and_every_run_is_recorded(pg_cluster, tmp_path
     assert all(len(dbstate.source_rows(url, f"csv:{p.name}")) == 12 for p in files)
 
 
-def test_runs_leave_no_connection_open(pg_cluster) -> None:  # type: ignore[no-untyped-def]
+def test_runs_leave_no_connection_open(pg_cluster: Cluster) -> None:
     name = pg_cluster.create_database()
     settings = settings_for(pg_cluster.url(name))
     for _ in range(3):
@@ -141,7 +142,7 @@ def etl(url: str, *args: str) -> subprocess.CompletedProcess[str]:
                           timeout=120)
 
 
-def test_connection_failures_are_clear_and_never_show_the_password(pg_cluster) -> None:  # type: ignore[no-untyped-def]
+def test_connection_failures_are_clear_and_never_show_the_password(pg_cluster: Cluster) -> None:
     good = pg_cluster.url(pg_cluster.create_database())
     wrong_password = good.replace(pg_cluster.password, "not-the-password")
     cases = [(good.rsplit("/", 1)[0] + "/no_such_database", 'database "no_such_database" does not exist'),

@@ -176,7 +176,8 @@ def _layout(path: Path, header: list[str], forced: str | None) -> str:
     required = COMTRADE_REQUIRED if layout == "comtrade" else LONG_REQUIRED
     missing = [c for c in required if c not in names]
     if missing:
-        raise InputError(f"{path}, line 1, column {missing[0]}: missing required column{'s' if len(missing) > 1 else ''} "
+        plural = "s" if len(missing) > 1 else ""
+        raise InputError(f"{path}, line 1, column {missing[0]}: missing required column{plural} "
                          f"{', '.join(missing)} for the {layout} layout. "
                          + (LONG_FORMAT_HELP if layout == "long" else
                             "Download the data again from Comtrade Plus with all columns."))
