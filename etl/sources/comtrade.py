@@ -160,6 +160,10 @@ def _records(body: str) -> list[Record]:
         raise _Fatal(f"answered with an error: {_snippet(str(payload['error']))}")
     if not all(isinstance(r, dict) for r in payload["data"]):
         raise _Retry("answered a data list that does not hold records")
+    count = payload.get("count")
+    if isinstance(count, int) and not isinstance(count, bool) and count != len(payload["data"]):
+        # The envelope disagrees with its own list: an answer cut short is never stored as if complete.
+        raise _Retry(f"answered count {count} but {len(payload['data'])} records (cut short?)")
     return payload["data"]
 
 
