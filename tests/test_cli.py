@@ -77,6 +77,7 @@ def test_bad_setting_is_explained(cli_env: dict[str, str]) -> None:
     assert_clean_error(etl(env, "status"), 2, "CHOKEPOINT_LOCK_TIMEOUT_S='soon' is not valid")
 
 
+@pytest.mark.both_backends
 def test_status_before_init_says_what_to_run(cli_env: dict[str, str]) -> None:
     done = etl(cli_env, "status")
     assert done.returncode != 0 and "Traceback" not in done.stderr

@@ -1,6 +1,8 @@
 """`init`: schema plus bundled reference data, loaded once; a second run changes nothing."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from sqlalchemy import text
@@ -96,3 +98,16 @@ def test_init_puts_the_bundle_back(settings: Settings) -> None:
     assert _count(settings, "SELECT COUNT(*) FROM chpl_item") == 50
     assert _count(settings, "SELECT COUNT(*) FROM category_hs WHERE hs_code = '9999'") == 0
     assert _count(settings, "SELECT COUNT(*) FROM country WHERE name = 'China'") == 1
+
+
+def test_read_only_engine_opens_a_path_with_uri_characters(tmp_path: Path) -> None:
+    """The reader opens SQLite through a file: URI; "#", "%" or a space in a folder name must not cut it."""
+    folder = tmp_path / "data #1 100% sure"
+    folder.mkdir()
+    settings = Settings.from_env(environ={}, database_url=f"sqlite:///{folder / 'chokepoint.db'}")
+    init_db(settings)
+    reader = make_engine(settings.database_url, read_only=True)
+    with reader.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM country")).scalar_one() == 10
+    reader.dispose()
+    assert sorted(p.name for p in folder.iterdir() if p.suffix == ".db") == ["chokepoint.db"]
