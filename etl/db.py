@@ -9,6 +9,7 @@ from urllib.parse import quote, unquote
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from etl.errors import DatabaseError
@@ -51,7 +52,10 @@ def make_engine(url: str, read_only: bool = False, lock_timeout_s: float = 30.0)
     path = sqlite_path(url)
     if read_only and path is not None:
         # A read-only URI connection: the dashboard cannot write even by mistake.
-        engine = create_engine("sqlite://", creator=lambda: _sqlite_ro_connect(path, lock_timeout_s))
+        # QueuePool explicitly: for a 'sqlite://' URL SQLAlchemy would pick SingletonThreadPool, which shares one
+        # connection between threads of a threaded server; each request thread must check out its own.
+        engine = create_engine("sqlite://", creator=lambda: _sqlite_ro_connect(path, lock_timeout_s),
+                               poolclass=QueuePool, pool_size=8, max_overflow=24, pool_timeout=lock_timeout_s)
     else:
         if path is not None and not path.parent.exists():
             raise DatabaseError(f"The database folder {path.parent} does not exist. Create it, or point "
