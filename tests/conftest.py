@@ -76,7 +76,8 @@ def db_url(request, db_backend: str, tmp_path: Path):  # type: ignore[no-untyped
 def settings(db_url: str) -> Settings:
     """Settings from an empty environment, pointing at a fresh SQLite file."""
     return Settings.from_env(environ={}, database_url=db_url, comtrade_api_base="http://127.0.0.1:9",
-                             comtrade_min_interval_s=0.0, chokepoint_lock_timeout_s=5.0)
+                             comtrade_min_interval_s=0.0, chokepoint_lock_timeout_s=5.0,
+                             chokepoint_auto_refresh=False)
 
 
 @pytest.fixture

@@ -92,3 +92,17 @@ def test_formula_cells_are_neutralised(cell: str) -> None:
 def test_numbers_and_nulls_are_written_plainly() -> None:
     frame = pd.DataFrame({"value_usd": [151580564290.0, None, 0.0], "note": ["a", None, "b"]})
     assert to_csv(frame) == "value_usd,note\n151580564290,a\n,\n0,b\n"
+
+
+@pytest.mark.parametrize(("bounds", "periods"), [
+    (("--to", "2022"), ["2021", "2022", "2022", "2022", "2022", "202201"]),
+    (("--to", "2021"), ["2021"]),
+    (("--from", "202201"), ["202201"]),
+    (("--from", "2022", "--to", "2022"), ["2022", "2022", "2022", "2022", "202201"]),
+])
+def test_period_bounds_compare_at_their_own_precision(settings: Settings, cli_env: dict[str, str],
+                                                      bounds: tuple[str, ...], periods: list[str]) -> None:
+    init_db(settings)
+    import_file(settings, FIXTURES / "synthetic_long.csv")
+    frame = pd.read_csv(io.StringIO(export(cli_env, *bounds)), dtype=str)
+    assert sorted(frame.period) == periods

@@ -11,8 +11,11 @@ WHERE (CAST(:reporter AS INTEGER) IS NULL OR t.reporter_code = CAST(:reporter AS
   AND (CAST(:flow AS VARCHAR(2)) IS NULL OR t.flow = CAST(:flow AS VARCHAR(2)))
   AND (CAST(:freq AS VARCHAR(1)) IS NULL OR t.freq = CAST(:freq AS VARCHAR(1)))
   AND (CAST(:hs AS VARCHAR(6)) IS NULL OR t.hs_code = CAST(:hs AS VARCHAR(6)))
-  AND (CAST(:period_from AS VARCHAR(6)) IS NULL OR t.period >= CAST(:period_from AS VARCHAR(6)))
-  AND (CAST(:period_to AS VARCHAR(6)) IS NULL OR t.period <= CAST(:period_to AS VARCHAR(6)))
+  -- Bounds compare at the bound's precision: --to 2022 keeps 202212, --from 202106 keeps 202106 on.
+  AND (CAST(:period_from AS VARCHAR(6)) IS NULL
+       OR SUBSTR(t.period, 1, LENGTH(CAST(:period_from AS VARCHAR(6)))) >= CAST(:period_from AS VARCHAR(6)))
+  AND (CAST(:period_to AS VARCHAR(6)) IS NULL
+       OR SUBSTR(t.period, 1, LENGTH(CAST(:period_to AS VARCHAR(6)))) <= CAST(:period_to AS VARCHAR(6)))
   -- A category is its exact codes (a heading and its subheadings are never both counted), plus the HS 2017
   -- predecessors of its codes for the periods before 2022, as the dashboard's series use them.
   AND (CAST(:category AS VARCHAR(50)) IS NULL
