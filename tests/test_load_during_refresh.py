@@ -92,6 +92,7 @@ def test_twenty_clients_during_a_refresh_see_no_errors_and_no_half_units(  # typ
         thread.join()
     output = refresh.communicate(timeout=60)[0]
     assert refresh.returncode == 0, output
+    print(f"{CLIENTS} clients, {len(answers)} answers, {len(errors)} errors during the refresh")
     assert errors == []
     assert len(answers) >= 100
     mixed = [f for rows in answers for f in factors(rows).values() if len(f) != 1]
