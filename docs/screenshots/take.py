@@ -24,7 +24,7 @@ from etl.settings import Settings  # noqa: E402
 OUT = Path(__file__).resolve().parent
 SYNTHETIC = ROOT / "tests" / "cases" / "dashboard" / "synthetic_china_russia.csv"
 PAGES = {"overview": "/", "dual-use": "/dual-use?from=2019&to=2024", "energy": "/energy?from=2019&to=2024",
-         "suppliers": "/suppliers?from=2020&to=2024", "data": "/data?from=2019&to=2024"}
+         "suppliers": "/suppliers?from=2020&to=2024", "article": "/article", "data": "/data?from=2019&to=2024"}
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
