@@ -47,9 +47,9 @@ def chokepoint(csv_path: Path, db_path: Path) -> float:
     return time.perf_counter() - start
 
 
-def run(folder: Path, rows: int) -> dict[str, object]:
+def run(folder: Path, rows: int, core: int | None = None) -> dict[str, object]:
     csv_path = folder / f"synthetic_comtrade_{rows}.csv"
-    write_comtrade_csv(csv_path, rows)
+    write_comtrade_csv(csv_path, rows, core)
     base = baseline(csv_path, folder / "baseline.db")
     ours = chokepoint(csv_path, folder / "import.db")
     return {"rows": rows, "baseline_s": round(base, 2), "import_s": round(ours, 2),
