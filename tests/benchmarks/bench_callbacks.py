@@ -1,0 +1,189 @@
+"""Figure 2: every dashboard callback through HTTP POST /_dash-update-component, against an echo callback.
+
+Each page is opened as a browser opens it (the router's layout, then the callbacks that run on load); then, per
+callback, CALLS user actions in a row: a filter changed on the page (a slider handle moved, another option picked,
+a dropdown cleared), a page opened from a shared URL with filters, a CSV button clicked on a chart that has data,
+a claim clicked. The echo callback gets the same number of calls with the same kind of values.
+"""
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.benchmarks.bench_app import ECHO_IN, ECHO_OUT
+from tests.benchmarks.dash_client import Callback, Client, View, id_key, matches, new_value, url_query, wildcard
+
+CALLS = 200
+REPLAY_KEEP = 25  # requests kept per callback for the concurrency figure
+
+
+@dataclass
+class Timings:
+    """One callback's measured calls."""
+
+    label: str
+    seconds: list[float] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)
+    bodies: list[dict[str, Any]] = field(default_factory=list)
+
+    def record(self, seconds: float, status: int, content: bytes, body: dict[str, Any]) -> None:
+        self.seconds.append(seconds)
+        self.statuses.append(status)
+        self.sizes.append(len(content))
+        if len(self.bodies) < REPLAY_KEEP:
+            self.bodies.append(body)
+
+    def summary(self) -> dict[str, Any]:
+        ms = sorted(s * 1000 for s in self.seconds)
+        errors = sum(1 for s in self.statuses if s >= 400)
+        return {"calls": len(ms), "p50_ms": round(percentile(ms, 50), 2), "p95_ms": round(percentile(ms, 95), 2),
+                "max_ms": round(ms[-1], 2), "mean_kb": round(sum(self.sizes) / len(self.sizes) / 1024, 1),
+                "errors": errors}
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """Linear-interpolated percentile of an ascending list."""
+    if not sorted_values:
+        return float("nan")
+    position = (len(sorted_values) - 1) * q / 100
+    low = int(position)
+    high = min(low + 1, len(sorted_values) - 1)
+    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
+
+
+def open_page(client: Client, path: str) -> View:
+    """The page after load: the router's layout, then every callback that runs when it appears."""
+    view = client.view(path)
+    for callback in client.callbacks:
+        if callback.initial and client.resolves(callback, view) and not _is_echo(callback):
+            _seconds, status, content = client.post(client.request(callback, view))
+            if status >= 400:
+                raise RuntimeError(f"{callback.label()} failed ({status}) while opening {path}")
+            client.apply(view, content)
+    return view
+
+
+def _is_echo(callback: Callback) -> bool:
+    return callback.outputs[0][0] == ECHO_OUT
+
+
+def _echo_request(callback: Callback, rng: random.Random) -> dict[str, Any]:
+    value = rng.choice(["A", "M", "usd", "index", "chpl_tier_1", "crude_oil", 156, 643, [2017, 2024]])
+    return {"output": callback.output, "outputs": {"id": ECHO_OUT, "property": "children"},
+            "inputs": [{"id": ECHO_IN, "property": "value", "value": value}],
+            "changedPropIds": [f"{ECHO_IN}.value"], "state": []}
+
+
+def _action(client: Client, callback: Callback, views: dict[str, View], rng: random.Random
+            ) -> tuple[dict[str, Any], View | None] | None:
+    """One user action that fires `callback` (its request, and the page it happens on); None if none can."""
+    if _is_echo(callback):
+        return _echo_request(callback, rng), None
+    if callback is client.router:
+        return _navigate(client, views, rng), None
+    candidates = [v for v in views.values() if client.resolves(callback, v)]
+    rng.shuffle(candidates)
+    for view in candidates:
+        choice = _change_input(callback, view, rng)
+        if choice is not None:
+            changed, match = choice
+            return client.request(callback, view, changed, match), view
+    return None
+
+
+def _navigate(client: Client, views: dict[str, View], rng: random.Random) -> dict[str, Any]:
+    """Open a page from a shared link: a path and a query string of URL filters."""
+    path = rng.choice(list(views))
+    view = views[path]
+    view.props[("_pages_location", "pathname")] = path
+    view.props[("_pages_location", "search")] = url_query(view, rng)
+    return client.request(client.router, view, ("_pages_location", "pathname"))
+
+
+def _clickable(view: View, key: str) -> bool:
+    """A button a user can press: not disabled (a chart's CSV button is disabled while it has no data)."""
+    return not view.props.get((key, "disabled"))
+
+
+def _change_input(callback: Callback, view: View, rng: random.Random
+                  ) -> tuple[tuple[str, str], dict[str, Any] | None] | None:
+    """Change one of the callback's inputs on `view` as a user would; ((component, property), MATCH value)."""
+    order = list(range(len(callback.inputs)))
+    rng.shuffle(order)
+    for index in order:
+        pattern, prop = callback.inputs[index]
+        keys = [k for k in view.find(pattern) if prop not in ("n_clicks",) or _clickable(view, k)]
+        if not keys:
+            continue
+        key = rng.choice(keys)
+        component = view.components[key]
+        match = None
+        if wildcard(pattern) == "MATCH":
+            match = {k: v for k, v in component["props"]["id"].items() if isinstance(pattern[k], list)}
+            if not _state_present(callback, view, match):
+                continue
+        view.props[(key, prop)] = new_value(component, view.props.get((key, prop)), prop, rng)
+        return (key, prop), match
+    return None
+
+
+def _state_present(callback: Callback, view: View, match: dict[str, Any]) -> bool:
+    """For a MATCH callback: the matched state holds data (a CSV payload), as when a user can click."""
+    for pattern, prop in callback.state:
+        concrete = {k: (match[k] if isinstance(v, list) else v) for k, v in pattern.items()}
+        keys = [k for k in view.find(concrete)]
+        if not keys or view.props.get((keys[0], prop)) in (None, [], {}):
+            return False
+    return True
+
+
+def run(url: str, calls: int = CALLS, seed: int = 5) -> dict[str, Timings]:
+    """Every server callback of the app at `url`, `calls` actions each, interleaved in one seeded session (the
+    echo among them), so each sees the state the others leave; raises if one cannot be exercised."""
+    client = Client(url, seed)
+    rng = random.Random(seed)
+    views = {path: open_page(client, path) for path in client.paths}
+    results = {c.output: Timings("echo (baseline)" if _is_echo(c) else c.label()) for c in client.callbacks}
+    schedule = [c for c in client.callbacks for _ in range(calls)]
+    rng.shuffle(schedule)
+    for callback in schedule:
+        action = _action(client, callback, views, rng)
+        if action is None:
+            raise RuntimeError(f"no page lets a user fire the callback {callback.output}")
+        body, view = action
+        seconds, status, content = client.post(body)
+        timings = results[callback.output]
+        timings.record(seconds, status, content, body)
+        if status >= 400:
+            raise RuntimeError(f"{timings.label} answered {status}: {content[:300]!r}")
+        if view is not None:
+            client.apply(view, content)
+    return results
+
+
+def summary(results: dict[str, Timings]) -> dict[str, Any]:
+    """Per callback p50/p95 and the ratio of its p95 to the echo callback's."""
+    echo = next(t for t in results.values() if t.label == "echo (baseline)")
+    echo_p95 = echo.summary()["p95_ms"]
+    out = {}
+    for output, timings in results.items():
+        figures = timings.summary()
+        figures["vs_echo_p95"] = round(figures["p95_ms"] / echo_p95, 2) if echo_p95 else None
+        out[timings.label] = figures | {"output": output}
+    return out
+
+
+def dump(results: dict[str, Timings]) -> str:
+    return json.dumps({t.label: t.summary() for t in results.values()}, indent=1)
+
+
+if __name__ == "__main__":
+    import sys
+
+    outcome = run(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else CALLS)
+    for label, figures in summary(outcome).items():
+        print(f"{label[:70]:70} p50 {figures['p50_ms']:8.1f}  p95 {figures['p95_ms']:8.1f}  "
+              f"x echo {figures['vs_echo_p95']:6.1f}  {figures['mean_kb']:8.1f} kB  err {figures['errors']}")
