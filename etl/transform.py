@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from etl.sources.csv_file import COMTRADE_COLUMNS
+from etl.sources.csv_file import CLEAN, COMTRADE_COLUMNS
 
 MEASURES = ("value_usd", "net_weight_kg", "qty")
 
@@ -29,6 +29,8 @@ def _text(frame: pd.DataFrame, column: str) -> pd.Series:
     """A column as stripped text; a missing value (None, NaN from JSON or pandas) is ''. The text 'nan' stays."""
     if column not in frame:
         return pd.Series("", index=frame.index, dtype=object)
+    if frame.attrs.get(CLEAN):
+        return frame[column]
     return _clean(frame[column])
 
 
@@ -45,7 +47,7 @@ def _numbers(frame: pd.DataFrame, column: str, rejects: list[Reject]) -> pd.Seri
     raw = _text(frame, column)
     parsed = pd.to_numeric(raw.where(raw != ""), errors="coerce")
     bad = parsed.isna() & raw.ne("")
-    placeholder = raw.str.fullmatch(PLACEHOLDERS)
+    placeholder = raw[bad].str.fullmatch(PLACEHOLDERS)  # only the bad cells: a regex per cell is costly
     for i in raw.index[bad]:
         reason = ("not a number: leave the cell empty when the figure is not reported" if placeholder[i]
                   else "not a number")
@@ -66,8 +68,8 @@ def _codes(frame: pd.DataFrame, column: str, rejects: list[Reject]) -> pd.Series
 
 
 def _period(raw: pd.Series) -> pd.Series:
-    # Some exports write periods as numbers ("2023.0"); keep the digits only.
-    return raw.str.replace(r"\.0+$", "", regex=True)
+    # Some exports write periods as numbers ("2023.0"); keep the digits only (the regex only when needed).
+    return raw.str.replace(r"\.0+$", "", regex=True) if _ends_with_zero_decimals(raw) else raw
 
 
 def _frame(columns: dict[str, pd.Series], source: str, source_ref: str, retrieved_at: str) -> pd.DataFrame:
@@ -82,17 +84,34 @@ def is_blank_row(frame: pd.DataFrame) -> pd.Series:
     """Rows where every field is empty (blank lines in a CSV)."""
     if frame.empty:
         return pd.Series(False, index=frame.index)
+    if frame.attrs.get(CLEAN):
+        return frame.eq("").all(axis=1)
     return frame.apply(lambda column: _clean(column).eq("")).all(axis=1)
+
+
+def _ends_with_zero_decimals(values: pd.Series) -> bool:
+    """Whether any cell ends in '.0' (a code or period written as a number): one C-level search, not a loop."""
+    return ".0\x00" in "\x00".join(values.astype(str).to_list()) + "\x00"
+
+
+def _code_text(frame: pd.DataFrame, column: str) -> pd.Series:
+    values = _text(frame, column)
+    if _ends_with_zero_decimals(values):  # rare, so the per-cell regex runs only then
+        values = values.str.replace(r"\.0+$", "", regex=True)
+    return values
 
 
 def comtrade_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """Keep the rows that are not breakdowns (partner2 World, all customs procedures, all transport modes)."""
-    keep = ~is_blank_row(frame)
+    blank = is_blank_row(frame)
+    keep = ~blank
     for column, wanted in (("partner2Code", "0"), ("customsCode", "C00"), ("motCode", "0")):
         if column in frame:
-            values = _text(frame, column).str.replace(r"\.0+$", "", regex=True)
+            values = _code_text(frame, column)
             keep &= values.eq(wanted) | values.eq("")
-    return frame[keep], int((~keep).sum() - is_blank_row(frame).sum())
+    kept = frame[keep]
+    kept.attrs = dict(frame.attrs)
+    return kept, int((~keep).sum() - blank.sum())
 
 
 def comtrade_to_trade(frame: pd.DataFrame, source: str, source_ref: str,
@@ -101,7 +120,7 @@ def comtrade_to_trade(frame: pd.DataFrame, source: str, source_ref: str,
     rejects: list[Reject] = []
     names = {v: k for k, v in COMTRADE_COLUMNS.items()}
     hs = _text(frame, "cmdCode")
-    unit_code = _text(frame, "qtyUnitCode").str.replace(r"\.0+$", "", regex=True)
+    unit_code = _code_text(frame, "qtyUnitCode")
     qty = _numbers(frame, "qty", rejects)
     net = _numbers(frame, "netWgt", rejects)
     unit = _text(frame, "qtyUnitAbbr")
