@@ -10,6 +10,8 @@ from dataclasses import dataclass, replace
 from typing import Mapping
 from urllib.parse import parse_qsl, urlencode
 
+import pandas as pd
+
 CHINA, RUSSIA = 156, 643
 FIRST_YEAR, LAST_YEAR = 2010, 2030
 BASE_YEAR = 2021  # the last full year before the invasion: every "change vs" and index uses it
@@ -48,6 +50,18 @@ class Filters:
     def bounds(self) -> dict[str, str]:
         """The period range as the :period_from / :period_to binds of the dash_* queries."""
         return {"period_from": self.period_from(), "period_to": self.period_to()}
+
+    def within(self, frame: pd.DataFrame, column: str = "period") -> pd.DataFrame:
+        """The rows of `frame` whose period lies in the range (a query asked with EVERY_PERIOD, cut to the view)."""
+        periods = frame[column].astype(str)
+        low, high = (str(self.start), str(self.end)) if column == "year" else (self.period_from(), self.period_to())
+        return frame[(periods >= low) & (periods <= high)].reset_index(drop=True)
+
+
+# The :period_from / :period_to binds that take every period. Pages ask their queries for the whole range and
+# cut it to the years shown: the answer is cached once per data version, and dragging the years slider then
+# never reaches the database.
+EVERY_PERIOD = {"period_from": "0", "period_to": "9"}
 
 
 def _year(raw: str | None) -> int | None:

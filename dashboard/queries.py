@@ -1,7 +1,15 @@
-"""Read-only data access for the dashboard: run_query(name, **params) -> DataFrame over named SQL."""
+"""Read-only data access for the dashboard: run_query(name, **params) -> DataFrame over named SQL.
+
+cached_query() keeps answers per process, keyed on the data version (table data_version, bumped in the same
+transaction as every load that changes data: init, import, refresh, article add). A refresh therefore invalidates
+the cache the moment it commits, and until then every filter change a user makes is answered from memory. The
+version is read in the same read transaction as the query, so a cached answer always belongs to the version it is
+filed under. Queries over tables that change without a version bump (ETL runs, refresh progress) are never cached.
+"""
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 
 import pandas as pd
 from sqlalchemy import Engine
@@ -12,16 +20,61 @@ from etl.settings import Settings
 
 _state: dict[str, Engine] = {}
 _lock = threading.Lock()
+# etl_run and refresh_state rows are written without a data version bump (a failed run, refresh progress).
+UNCACHED = frozenset({"refresh_progress", "freshness", "dash_etl_sources", "status_runs"})
+CACHE_CELLS = 1_000_000  # rows x columns kept in memory per process, least recently used dropped first
+_Key = tuple[int, str, tuple[tuple[str, object], ...]]
+
+
+class _Cache:
+    """Query answers keyed on (data version, name, parameters), bounded by their total cell count."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.frames: OrderedDict[_Key, pd.DataFrame] = OrderedDict()
+        self.cells = 0
+        self.version = -1
+
+    def get(self, key: _Key) -> pd.DataFrame | None:
+        with _lock:
+            frame = self.frames.get(key)
+            if frame is not None:
+                self.frames.move_to_end(key)
+        return frame
+
+    def put(self, key: _Key, frame: pd.DataFrame) -> None:
+        size = frame.size
+        if size > self.limit:
+            return
+        with _lock:
+            if key[0] > self.version:  # newer data: every older answer is stale
+                self.clear_locked(key[0])
+            if key[0] < self.version or key in self.frames:
+                return
+            self.frames[key] = frame
+            self.cells += size
+            while self.cells > self.limit:
+                _old, dropped = self.frames.popitem(last=False)
+                self.cells -= dropped.size
+
+    def clear_locked(self, version: int = -1) -> None:
+        self.frames.clear()
+        self.cells = 0
+        self.version = version
+
+
+_cache = _Cache(CACHE_CELLS)
 
 
 def configure(settings: Settings) -> None:
-    """Point the dashboard at a database, through a read-only engine."""
+    """Point the dashboard at a database, through a read-only engine (and forget what another one answered)."""
     with _lock:
         old = _state.pop("engine", None)
         if old is not None:
             old.dispose()
         _state["engine"] = make_engine(settings.database_url, read_only=True,
                                        lock_timeout_s=settings.chokepoint_lock_timeout_s)
+        _cache.clear_locked()
 
 
 def engine() -> Engine:
@@ -34,6 +87,22 @@ def run_query(name: str, **params: object) -> pd.DataFrame:
     """Run one named query (sql/queries/NAME.sql) in its own read transaction."""
     with engine().connect() as conn:
         return _run_query(conn, name, **params)
+
+
+def cached_query(name: str, **params: object) -> pd.DataFrame:
+    """run_query, answered from memory while the data version has not changed.
+
+    The caller gets its own copy, so changing it never changes what the next caller sees.
+    """
+    if name in UNCACHED:
+        return run_query(name, **params)
+    with engine().connect() as conn:
+        key = (data_version(conn), name, tuple(sorted(params.items())))
+        hit = _cache.get(key)
+        if hit is None:
+            hit = _run_query(conn, name, **params)
+            _cache.put(key, hit)
+    return hit.copy()
 
 
 def current_data_version() -> int:
