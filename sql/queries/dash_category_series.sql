@@ -15,28 +15,29 @@ WITH codes AS (
       AND (CAST(:category AS VARCHAR(50)) IS NULL OR ch.category = CAST(:category AS VARCHAR(50)))
 ),
 picked AS (
-    SELECT t.hs_code, t.period, t.value_usd, t.net_weight_kg, t.source, t.retrieved_at,
+    -- codes drive the loop: one index range per code (the lookup index), never a scan of the pair's rows.
+    SELECT c.category, c.predecessor, t.period, t.value_usd, t.net_weight_kg, t.source, t.retrieved_at,
            ROW_NUMBER() OVER (
-               PARTITION BY t.hs_code, t.period
+               PARTITION BY c.category, t.hs_code, t.period
                ORDER BY CASE WHEN t.source = 'comtrade' THEN 0 ELSE 1 END, t.retrieved_at DESC, t.source,
                         t.classification DESC) AS pick
-    FROM trade_flow t
+    FROM codes c
+    JOIN trade_flow t ON t.hs_code = c.hs_code
     WHERE t.reporter_code = :reporter AND t.partner_code = :partner AND t.flow = :flow AND t.freq = :freq
-      AND t.hs_code IN (SELECT hs_code FROM codes)
       AND t.period >= :period_from AND t.period <= :period_to
+      AND (c.predecessor = 0 OR t.period < '2022')
 )
-SELECT c.category, k.label, p.period,
+SELECT p.category, k.label, p.period,
        SUM(p.value_usd) AS value_usd,
        SUM(p.net_weight_kg) AS net_weight_kg,
        SUM(CASE WHEN p.net_weight_kg IS NOT NULL THEN p.value_usd END) AS value_with_weight_usd,
        COUNT(p.value_usd) AS codes_reported,
-       MAX(c.predecessor) AS uses_predecessors,
+       MAX(p.predecessor) AS uses_predecessors,
        CASE WHEN MIN(p.source) = MAX(p.source) THEN MIN(p.source)
             ELSE MIN(p.source) || ' + ' || MAX(p.source) END AS source,
        MAX(p.retrieved_at) AS retrieved_at
 FROM picked p
-JOIN codes c ON c.hs_code = p.hs_code AND (c.predecessor = 0 OR p.period < '2022')
-JOIN category k ON k.name = c.category
+JOIN category k ON k.name = p.category
 WHERE p.pick = 1
-GROUP BY c.category, k.label, p.period
-ORDER BY c.category, p.period
+GROUP BY p.category, k.label, p.period
+ORDER BY p.category, p.period
