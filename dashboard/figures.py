@@ -1,4 +1,4 @@
-"""Pure figure builders: DataFrame -> go.Figure (graph_objects only, no Dash import).
+"""Pure figure builders: DataFrame -> Figure, the plain dict plotly.js draws (no Dash import).
 
 Every series is laid on the full period axis first, so a period nobody reported is None: a gap in the line
 (connectgaps=False), never a drop to zero. Text that comes from data is HTML-escaped before plotly sees it.
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import html
 import math
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
 BN = 1e9
 BASE_YEAR = 2021
@@ -76,12 +76,26 @@ def _none(value: object) -> float | None:
     return None if math.isnan(number) else number
 
 
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
 def on_axis(frame: pd.DataFrame, axis: Sequence[str], series: str, value: str) -> dict[str, list[float | None]]:
-    """{series: values on `axis`}, None where a period has no row or a NULL value."""
+    """{series: values on `axis`}, None where a period has no row or a NULL value (series in order of appearance).
+
+    Plain Python over the columns: a pandas groupby costs more than the whole walk for the few hundred rows here.
+    """
+    position = {p: i for i, p in enumerate(axis)}
     out: dict[str, list[float | None]] = {}
-    for name, group in frame.groupby(series, sort=False):
-        lookup = dict(zip(group["period"].astype(str), group[value]))
-        out[str(name)] = [_none(lookup.get(p)) for p in axis]
+    for name, period, number in zip(frame[series].tolist(), frame["period"].tolist(), frame[value].tolist()):
+        if _missing(name):
+            continue
+        row = out.get(str(name))
+        if row is None:
+            row = out[str(name)] = [None] * len(axis)
+        i = position.get(str(period))
+        if i is not None:
+            row[i] = _none(number)
     return out
 
 
@@ -100,12 +114,15 @@ def indexed(values: Sequence[float | None], axis: Sequence[str], base_year: int 
 def with_index(frame: pd.DataFrame, series: str, value: str = "value_usd",
                base_year: int = BASE_YEAR) -> pd.DataFrame:
     """`frame` plus an index column (base year = 100) per series, for CSV export of the indexed view."""
-    out = frame.copy()
-    out["index_2021_100"] = None
-    for _name, group in out.groupby(series, sort=False):
-        axis = group["period"].astype(str).tolist()
-        out.loc[group.index, "index_2021_100"] = indexed([_none(v) for v in group[value]], axis, base_year)
-    return out
+    names, periods = frame[series].tolist(), frame["period"].astype(str).tolist()
+    values = [_none(v) for v in frame[value].tolist()]
+    known: dict[object, list[float]] = {}
+    for name, period, number in zip(names, periods, values):
+        if period[:4] == str(base_year) and number is not None and not _missing(name):
+            known.setdefault(name, []).append(number)
+    base = {name: sum(v) / len(v) for name, v in known.items() if sum(v) != 0}  # the rule of base_value()
+    index = [None if v is None or _missing(n) or n not in base else v / base[n] * 100 for n, v in zip(names, values)]
+    return frame.assign(index_2021_100=pd.Series(index, index=frame.index, dtype=object))
 
 
 # --- layout helpers -----------------------------------------------------------------------------------------
@@ -113,13 +130,23 @@ def with_index(frame: pd.DataFrame, series: str, value: str = "value_usd",
 Trace = dict[str, Any]
 
 
-def figure(traces: list[Trace], layout: dict[str, Any]) -> go.Figure:
-    """One go.Figure from plain dicts, without plotly's per-value validation.
+class Figure:
+    """A figure as plotly.js takes it, {"data": [...], "layout": {...}}, built from plain dicts once.
 
-    Validation walks every x and y value in Python (~20 ms for a 14-line monthly chart, on every callback);
-    the dicts here come from this module only, and tests/test_figures.py validates each builder's output.
+    go.Figure would build a validated object tree for every trace and deep-copy it again to serialise it:
+    ~10 ms per chart, on every callback. The dicts here come from this module only, and tests/test_figures.py
+    validates each builder's output with go.Figure(fig.to_plotly_json()).
     """
-    return go.Figure(data=traces, layout=layout, _validate=False)
+
+    def __init__(self, traces: list[Trace], layout: dict[str, Any]) -> None:
+        self.plain = {"data": traces, "layout": layout}
+
+    def to_plotly_json(self) -> dict[str, Any]:
+        return self.plain
+
+
+def figure(traces: list[Trace], layout: dict[str, Any]) -> Figure:
+    return Figure(traces, layout)
 
 
 def date_axis(freq: str) -> dict[str, Any]:
@@ -142,7 +169,7 @@ def line(x: Sequence[str], y: Sequence[float | None], name: str, color: str, fre
     return trace | extra
 
 
-def event_hover(row: pd.Series) -> str:
+def event_hover(row: Mapping[str, Any]) -> str:
     return f"{esc(row['event_date'])} · {esc(row['jurisdiction'])} {esc(row['kind']).replace('_', ' ')}<br>" \
            f"{esc(row['title'])}"
 
@@ -158,7 +185,7 @@ def add_events(traces: list[Trace], layout: dict[str, Any], events: pd.DataFrame
     traces.append({"type": "scatter", "x": shown["event_date"].tolist(), "y": [0.5] * len(shown), "yaxis": "y9",
                    "mode": "markers", "name": "Sanctions events", "hoverinfo": "text",
                    "marker": {"symbol": "diamond", "size": 10, "color": EVENT_COLOR},
-                   "hovertext": [event_hover(r) for _, r in shown.iterrows()]})
+                   "hovertext": [event_hover(r) for r in shown.to_dict("records")]})
     # The strip has its own hidden axis, so markers never cover the data or depend on its scale.
     layout["yaxis"]["domain"] = [0, 0.9]
     layout["yaxis9"] = {"domain": [0.93, 1], "range": [0, 1], "visible": False, "fixedrange": True}
@@ -178,7 +205,7 @@ def _bn(value: float | None) -> float | None:
 # --- Overview -----------------------------------------------------------------------------------------------
 
 def headline_figure(frame: pd.DataFrame, events: pd.DataFrame | None = None,
-                    label_year: int | None = None) -> go.Figure:
+                    label_year: int | None = None) -> Figure:
     """China customs headline trade: exports/imports stacked where the split is known, the total as a line."""
     axis = [str(y) for y in frame["year"]]
     x = [period_date(p) for p in axis]
@@ -232,7 +259,7 @@ def headline_kpis(frame: pd.DataFrame, base_year: int = BASE_YEAR) -> list[tuple
 
 
 def flows_figure(frame: pd.DataFrame, freq: str, start: int, end: int, labels: dict[str, str],
-                 events: pd.DataFrame | None = None) -> go.Figure:
+                 events: pd.DataFrame | None = None) -> Figure:
     """All-goods flows per period (one line per flow), gaps kept."""
     axis = periods(freq, start, end)
     x = [period_date(p) for p in axis]
@@ -249,7 +276,7 @@ def flows_figure(frame: pd.DataFrame, freq: str, start: int, end: int, labels: d
 
 def series_figure(frame: pd.DataFrame, freq: str, start: int, end: int, view: str = "usd",
                   series: str = "label", events: pd.DataFrame | None = None, height: int = 420,
-                  highlight: str | None = None) -> go.Figure:
+                  highlight: str | None = None) -> Figure:
     """One line per series (e.g. category), USD bn or indexed to 2021 = 100, with gaps where not reported.
 
     `highlight` names a series drawn bold while the others fade.
@@ -276,12 +303,13 @@ def events_touching(events: pd.DataFrame, codes: Iterable[str], chpl_codes: Iter
     """Events whose hs_scope names a prefix of (or a code under) one of `codes`; 'CHPL' touches CHPL codes."""
     codes = [c for c in codes if c and c != "TOTAL"]
     chpl = set(chpl_codes)
+    touches_chpl = any(c in chpl or any(k.startswith(c) for k in chpl) for c in codes)  # the same for every event
 
     def touches(scope: object) -> bool:
         if not isinstance(scope, str) or not scope.strip():
             return False
         for part in (p.strip() for p in scope.split(";") if p.strip()):
-            if part == "CHPL" and any(c in chpl or any(k.startswith(c) for k in chpl) for c in codes):
+            if part == "CHPL" and touches_chpl:
                 return True
             if any(c.startswith(part) or part.startswith(c) for c in codes):
                 return True
@@ -289,7 +317,7 @@ def events_touching(events: pd.DataFrame, codes: Iterable[str], chpl_codes: Iter
 
     if events.empty:
         return events
-    return events[events["hs_scope"].map(touches)]
+    return events[[touches(scope) for scope in events["hs_scope"].tolist()]]
 
 
 ENERGY_PANELS = (("value_usd", BN, "Russia → China energy, USD bn"),
@@ -298,22 +326,19 @@ ENERGY_PANELS = (("value_usd", BN, "Russia → China energy, USD bn"),
 
 
 def energy_figure(energy: pd.DataFrame, dual: pd.DataFrame, freq: str, start: int, end: int,
-                  highlight: str | None = None) -> go.Figure:
+                  highlight: str | None = None) -> Figure:
     """Four panels on one time axis: Russia → China energy in USD, tonnes, USD per tonne; China → Russia dual-use.
 
     `highlight` (an energy category name) is drawn bold while the other energy lines fade.
     """
     axis = periods(freq, start, end)
     x = [period_date(p) for p in axis]
-    frame = energy.assign(tonnes=energy["net_weight_kg"] / 1000, usd_per_tonne=price_per_tonne(energy))
     traces: list[Trace] = []
-    for i, name in enumerate(dict.fromkeys(frame["label"])):
-        one = frame[frame["label"] == name]
+    for i, (name, (categories, panels)) in enumerate(_energy_panels(energy, axis).items()):
         color = PALETTE[i % len(PALETTE)]
         emphasis = {} if highlight is None else (
-            {"line": {"color": color, "width": 4}} if highlight in set(one["category"]) else {"opacity": 0.35})
-        for row, (column, scale, _title) in enumerate(ENERGY_PANELS, start=1):
-            values = on_axis(one, axis, "label", column).get(name, [None] * len(axis))
+            {"line": {"color": color, "width": 4}} if highlight in categories else {"opacity": 0.35})
+        for row, ((_column, scale, _title), values) in enumerate(zip(ENERGY_PANELS, panels), start=1):
             traces.append(line(x, [None if v is None else v / scale for v in values], esc(name), color, freq,
                                yaxis=f"y{row}" if row > 1 else "y", legendgroup=name, showlegend=row == 1,
                                **emphasis))
@@ -322,6 +347,27 @@ def energy_figure(energy: pd.DataFrame, dual: pd.DataFrame, freq: str, start: in
         traces.append(line(x, [_bn(v) for v in values], esc(name), color, freq, yaxis="y4",
                            line={"color": color, "width": 2, "dash": "dot"}))
     return figure(traces, _panels_layout(freq))
+
+
+def _energy_panels(energy: pd.DataFrame, axis: Sequence[str]
+                   ) -> dict[str, tuple[set[str], list[list[float | None]]]]:
+    """Per energy label: its categories and its USD, tonnes and USD-per-tonne values on `axis` (one pass)."""
+    position = {p: i for i, p in enumerate(axis)}
+    out: dict[str, tuple[set[str], list[list[float | None]]]] = {}
+    columns = ("label", "category", "period", "value_usd", "net_weight_kg", "value_with_weight_usd")
+    for name, category, period, value, weight, priced in zip(*(energy[c].tolist() for c in columns)):
+        if _missing(name):
+            continue
+        categories, panels = out.setdefault(str(name), (set(), [[None] * len(axis) for _ in ENERGY_PANELS]))
+        categories.add(category)
+        i = position.get(str(period))
+        if i is None:
+            continue
+        tonnes = None if _none(weight) is None else _none(weight) / 1000  # type: ignore[operator]
+        paid = _none(priced)
+        panels[0][i], panels[1][i] = _none(value), tonnes
+        panels[2][i] = paid / tonnes if paid is not None and tonnes is not None and tonnes > 0 else None
+    return out
 
 
 def _panels_layout(freq: str) -> dict[str, Any]:
@@ -357,7 +403,7 @@ def shares(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def share_figure(frame: pd.DataFrame, freq: str, start: int, end: int) -> go.Figure:
+def share_figure(frame: pd.DataFrame, freq: str, start: int, end: int) -> Figure:
     """Stacked shares of suppliers per period (100% = the suppliers shown that reported); takes shares() or raw."""
     frame = frame if "share_pct" in frame else shares(frame)
     axis = periods(freq, start, end)
@@ -369,7 +415,7 @@ def share_figure(frame: pd.DataFrame, freq: str, start: int, end: int) -> go.Fig
     return figure(traces, layout)
 
 
-def tier_figure(frame: pd.DataFrame) -> go.Figure:
+def tier_figure(frame: pd.DataFrame) -> Figure:
     """Grouped bars: each supplier's CHPL exports by tier over the chosen period range."""
     traces = [{"type": "bar", "x": [esc(r) for r in group["reporter"]], "name": esc(label),
                "y": [_bn(_none(v)) for v in group["value_usd"]], "marker_color": PALETTE[i % len(PALETTE)],
@@ -379,15 +425,31 @@ def tier_figure(frame: pd.DataFrame) -> go.Figure:
     return figure(traces, layout)
 
 
+def _add(total: float | None, value: object) -> float | None:
+    """A sum that stays None until a value comes (pandas' sum with min_count=1)."""
+    return total if _missing(value) else (0.0 if total is None else total) + float(value)  # type: ignore[arg-type]
+
+
 def change_table(frame: pd.DataFrame, key: Sequence[str], latest_year: int,
                  base_year: int = BASE_YEAR) -> pd.DataFrame:
     """Per key: base-year value, latest-year value, change in %, share of the latest year (None when unknown)."""
-    years = frame.assign(year=frame["period"].astype(str).str[:4])
-    totals = years.groupby(list(key) + ["year"], dropna=False)["value_usd"].sum(min_count=1).unstack("year")
-    out = pd.DataFrame(index=totals.index)
-    out["value_base"] = totals.get(str(base_year))
-    out["value_latest"] = totals.get(str(latest_year))
-    out["change_pct"] = (out["value_latest"] / out["value_base"].where(out["value_base"] != 0) - 1) * 100
-    out["share_latest_pct"] = out["value_latest"] / out["value_latest"].sum(min_count=1) * 100
-    return out.reset_index().astype({c: "float64" for c in ("value_base", "value_latest", "change_pct",
-                                                            "share_latest_pct")})
+    base: dict[tuple[object, ...], float | None] = {}
+    latest: dict[tuple[object, ...], float | None] = {}
+    years = (str(base_year), str(latest_year))
+    keys = list(zip(*(frame[k].tolist() for k in key)))
+    for k, period, value in zip(keys, frame["period"].astype(str).tolist(), frame["value_usd"].tolist()):
+        base.setdefault(k, None)
+        latest.setdefault(k, None)
+        if period[:4] == years[0]:
+            base[k] = _add(base[k], value)
+        if period[:4] == years[1]:
+            latest[k] = _add(latest[k], value)
+    ordered = sorted(base, key=lambda k: tuple((_missing(v), str(v) if _missing(v) else v) for v in k))
+    known = [v for v in latest.values() if v is not None]
+    total = sum(known) if known else None
+    change = [(latest[k] / base[k] - 1) * 100 if latest[k] is not None and base[k] else None for k in ordered]
+    share = [latest[k] / total * 100 if latest[k] is not None and total else None for k in ordered]
+    columns: dict[str, Any] = {name: [k[i] for k in ordered] for i, name in enumerate(key)}
+    numbers = {"value_base": [base[k] for k in ordered], "value_latest": [latest[k] for k in ordered],
+               "change_pct": change, "share_latest_pct": share}
+    return pd.DataFrame(columns | {n: np.array(v, dtype="float64") for n, v in numbers.items()})

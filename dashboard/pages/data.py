@@ -59,7 +59,7 @@ def grid_columns() -> list[dict[str, Any]]:
 
 def selection(f: filters.Filters) -> tuple[pd.DataFrame, bool]:
     """The selected rows (at most ROW_LIMIT) and whether the selection had more."""
-    frame = queries.run_query("dash_trade_rows", reporter=f.reporter, partner=f.partner, flow=f.flow, freq=f.freq,
+    frame = queries.cached_query("dash_trade_rows", reporter=f.reporter, partner=f.partner, flow=f.flow, freq=f.freq,
                               category=f.category, limit=ROW_LIMIT + 1, **f.bounds())
     return frame.head(ROW_LIMIT), len(frame) > ROW_LIMIT
 

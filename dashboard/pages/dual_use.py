@@ -42,18 +42,19 @@ def layout(**query: str) -> html.Div:
 
 
 def _params(f: filters.Filters) -> dict[str, object]:
-    return {"reporter": f.reporter, "partner": f.partner, "flow": f.flow, "freq": f.freq, **f.bounds()}
+    """Every period: the answer is cached and cut to the years shown (Filters.within)."""
+    return {"reporter": f.reporter, "partner": f.partner, "flow": f.flow, "freq": f.freq, **filters.EVERY_PERIOD}
 
 
 def _touching_events(category: str | None) -> pd.DataFrame:
-    codes = queries.run_query("dash_category_codes")
+    codes = queries.cached_query("dash_category_codes")
     chosen = codes[codes["category"] == category]["hs_code"] if category else codes["hs_code"]
     chpl = codes[codes["kind"] == "chpl_tier"]["hs_code"]
-    return figures.events_touching(queries.run_query("dash_events"), chosen, chpl)
+    return figures.events_touching(queries.cached_query("dash_events"), chosen, chpl)
 
 
 def _series(chart: str, f: filters.Filters, kind: str, events: pd.DataFrame, source: str) -> tuple[Any, ...]:
-    frame = queries.run_query("dash_category_series", kind=kind, category=None, **_params(f))
+    frame = f.within(queries.cached_query("dash_category_series", kind=kind, category=None, **_params(f)))
     if frame.empty:
         return ui.chart_result(chart, None, frame, ui.source_line(frame, source), ui.no_data_message())
     figure = figures.series_figure(frame, f.freq, f.start, f.end, f.view, events=events)
@@ -65,17 +66,32 @@ def hs6_rows(frame: pd.DataFrame, end: int) -> pd.DataFrame:
     """One row per HS-6 code: description, 2021 and latest values, change; predecessors marked."""
     table = figures.change_table(frame.rename(columns={"year": "period"}), ["hs_code", "description",
                                                                              "predecessor"], end)
-    provenance = frame.groupby("hs_code").agg(source=("source", "max"), retrieved_at=("retrieved_at", "max"))
-    table = table.merge(provenance, on="hs_code", how="left")
-    table["hs_code"] = table["hs_code"].where(table["predecessor"] == 0, table["hs_code"] + " (HS 2017)")
-    return table.drop(columns=["predecessor", "share_latest_pct"])
+    provenance: dict[str, tuple[Any, Any]] = {}
+    for code, source, when in zip(frame["hs_code"].tolist(), frame["source"].tolist(),
+                                  frame["retrieved_at"].tolist()):
+        old_source, old_when = provenance.get(code, (None, None))
+        provenance[code] = (_latest(old_source, source), _latest(old_when, when))
+    codes = table["hs_code"].tolist()
+    return pd.DataFrame({
+        "hs_code": [c if p == 0 else f"{c} (HS 2017)" for c, p in zip(codes, table["predecessor"].tolist())],
+        "description": table["description"], "value_base": table["value_base"],
+        "value_latest": table["value_latest"], "change_pct": table["change_pct"],
+        "source": [provenance.get(c, (None, None))[0] for c in codes],
+        "retrieved_at": [provenance.get(c, (None, None))[1] for c in codes]})
+
+
+def _latest(a: Any, b: Any) -> Any:
+    """The larger of two values, a missing one (None, NaN) ignored, as SQL MAX does."""
+    if not isinstance(b, str):
+        return a
+    return b if not isinstance(a, str) or b > a else a
 
 
 def _hs6(f: filters.Filters, source: str) -> tuple[Any, ...]:
     chart = "dual-use-hs6"
     if f.category is None:
         return ui.chart_result(chart, None, pd.DataFrame(), "", "Choose a category to list its HS-6 codes.")
-    frame = queries.run_query("dash_hs6_values", category=f.category, **_params(f))
+    frame = f.within(queries.cached_query("dash_hs6_values", category=f.category, **_params(f)), "year")
     if frame.empty:
         return ui.chart_result(chart, None, frame, ui.source_line(frame, source), ui.no_data_message())
     table = hs6_rows(frame, f.end)
@@ -86,17 +102,36 @@ def _hs6(f: filters.Filters, source: str) -> tuple[Any, ...]:
     return ui.chart_result(chart, grid, table, ui.source_line(frame, source))
 
 
-@callback(ui.chart_outputs("dual-use-categories") + ui.chart_outputs("dual-use-tiers")
-          + ui.chart_outputs("dual-use-hs6"), ui.filter_inputs(KEYS))
-def update(years: list[int] | None, freq: str | None, view: str | None, category: str | None,
-           reporter: int | None, flow: str | None) -> tuple[Any, ...]:
-    """All three panels from the filters: two aggregated series and the HS-6 table."""
+def view(years: list[int] | None, freq: str | None, category: str | None, reporter: int | None,
+         flow: str | None, view_: str | None = None) -> tuple[filters.Filters, str]:
+    """The filters the controls hold, and the source line of every panel."""
     f = filters.with_partner(filters.from_controls(
-        {"years": years, "freq": freq, "view": view, "category": category, "reporter": reporter, "flow": flow},
+        {"years": years, "freq": freq, "view": view_, "category": category, "reporter": reporter, "flow": flow},
         DEFAULTS, CHOICES))
     source = (f"UN Comtrade, {filters.country_name(f.reporter)} as reporter "
               f"({'exports to' if f.flow == 'X' else 'imports from'} {filters.country_name(f.partner)})")
-    events = _touching_events(f.category)
-    return (*_series("dual-use-categories", f, "dual_use", events, source),
-            *_series("dual-use-tiers", f, "chpl_tier", events, source),
-            *_hs6(f, source))
+    return f, source
+
+
+# One callback per panel (thin callbacks: one cached query, one figure), each listening only to the controls it
+# uses: a panel is drawn as soon as it is ready, the USD/index switch leaves the table alone, and a production
+# server answers the panels in parallel.
+DATA_KEYS = ("years", "freq", "category", "reporter", "flow")
+
+
+@callback(ui.chart_outputs("dual-use-categories"), ui.filter_inputs(DATA_KEYS + ("view",)))
+def update_categories(*controls: Any) -> tuple[Any, ...]:
+    f, source = view(*controls)
+    return _series("dual-use-categories", f, "dual_use", _touching_events(f.category), source)
+
+
+@callback(ui.chart_outputs("dual-use-tiers"), ui.filter_inputs(DATA_KEYS + ("view",)))
+def update_tiers(*controls: Any) -> tuple[Any, ...]:
+    f, source = view(*controls)
+    return _series("dual-use-tiers", f, "chpl_tier", _touching_events(f.category), source)
+
+
+@callback(ui.chart_outputs("dual-use-hs6"), ui.filter_inputs(DATA_KEYS))
+def update_hs6(*controls: Any) -> tuple[Any, ...]:
+    f, source = view(*controls)
+    return _hs6(f, source)

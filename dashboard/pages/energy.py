@@ -36,20 +36,23 @@ def layout(**query: str) -> html.Div:
 
 def energy_frame(f: filters.Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
     """China's energy imports from Russia and dual-use exports to Russia, per category and period."""
-    common = {"reporter": filters.CHINA, "partner": filters.RUSSIA, "freq": f.freq, "category": None, **f.bounds()}
-    energy = queries.run_query("dash_category_series", kind="energy", flow="M", **common)
-    dual = queries.run_query("dash_category_series", kind="dual_use", flow="X", **common)
+    common = {"reporter": filters.CHINA, "partner": filters.RUSSIA, "freq": f.freq, "category": None,
+              **filters.EVERY_PERIOD}
+    energy = f.within(queries.cached_query("dash_category_series", kind="energy", flow="M", **common))
+    dual = f.within(queries.cached_query("dash_category_series", kind="dual_use", flow="X", **common))
     return energy[energy["category"].isin(ENERGY_SHOWN)], dual
 
 
 def csv_frame(energy: pd.DataFrame, dual: pd.DataFrame) -> pd.DataFrame:
     """The plotted numbers in one long table: direction, category, period, USD, tonnes, USD per tonne."""
-    energy = energy.assign(direction="Russia → China", tonnes=energy["net_weight_kg"] / 1000,
-                           usd_per_tonne=figures.price_per_tonne(energy))
-    dual = dual.assign(direction="China → Russia", tonnes=None, usd_per_tonne=None)
-    columns = ["direction", "category", "label", "period", "value_usd", "tonnes", "usd_per_tonne", "source",
-               "retrieved_at"]
-    return pd.concat([energy[columns], dual[columns]], ignore_index=True)
+    tonnes = (energy["net_weight_kg"].astype("float64") / 1000).tolist()
+    columns: dict[str, list[Any]] = {
+        "direction": ["Russia → China"] * len(energy) + ["China → Russia"] * len(dual),
+        **{c: energy[c].tolist() + dual[c].tolist() for c in ("category", "label", "period", "value_usd")},
+        "tonnes": tonnes + [None] * len(dual),
+        "usd_per_tonne": figures.price_per_tonne(energy).tolist() + [None] * len(dual),
+        **{c: energy[c].tolist() + dual[c].tolist() for c in ("source", "retrieved_at")}}
+    return pd.DataFrame(columns)
 
 
 @callback(ui.chart_outputs("energy"), ui.filter_inputs(KEYS))

@@ -39,10 +39,10 @@ def layout(**query: str) -> html.Div:
 
 def headline() -> tuple[Any, Any]:
     """The headline chart (as a chart_result) and the KPI cards, from the bundled figures."""
-    frame = queries.run_query("headline_trade")
+    frame = queries.cached_query("headline_trade")
     if frame.empty:
         return ui.chart_result("headline", None, frame, "", "No headline figures: run `python -m etl init`."), None
-    figure = figures.headline_figure(frame, queries.run_query("dash_events"), label_year=LABEL_YEAR)
+    figure = figures.headline_figure(frame, queries.cached_query("dash_events"), label_year=LABEL_YEAR)
     result = ui.chart_result("headline", figure, frame, ui.source_line(frame, HEADLINE_SOURCE))
     return result, ui.kpi_cards(figures.headline_kpis(frame))
 
@@ -58,13 +58,14 @@ def update_flows(years: list[int] | None, freq: str | None, reporter: int | None
     """All-goods flows between China and Russia as one reporter reports them."""
     f = filters.with_partner(filters.from_controls({"years": years, "freq": freq, "reporter": reporter},
                                                    DEFAULTS))
-    frame = queries.run_query("dash_total_flows", reporter=f.reporter, partner=f.partner, freq=f.freq, **f.bounds())
+    frame = f.within(queries.cached_query("dash_total_flows", reporter=f.reporter, partner=f.partner, freq=f.freq,
+                                       **filters.EVERY_PERIOD))
     reporter_name = filters.country_name(f.reporter)
     source = ui.source_line(frame, f"UN Comtrade, {reporter_name} as reporter, HS TOTAL")
     if frame.empty:
         return ui.chart_result("flows", None, frame, source, ui.no_data_message())
     figure = figures.flows_figure(frame, f.freq, f.start, f.end, flow_labels(f.reporter),
-                                  queries.run_query("dash_events"))
+                                  queries.cached_query("dash_events"))
     out = frame.assign(reporter_code=f.reporter, partner_code=f.partner)
     return ui.chart_result("flows", figure, out[["reporter_code", "partner_code", "flow", "period", "value_usd",
                                                  "source", "retrieved_at"]], source)

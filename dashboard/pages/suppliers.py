@@ -1,7 +1,6 @@
 """Suppliers: CHPL goods exported to Russia by China and the other suppliers, as each reports them."""
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import dash
@@ -52,16 +51,59 @@ def _base(f: filters.Filters) -> dict[str, object]:
     return {"partner": filters.RUSSIA, "flow": "X", "freq": f.freq}
 
 
-def _values(frame: pd.DataFrame, f: filters.Filters, source: str,
-            highlight: str | None) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+SERIES_COLUMNS = ["reporter_code", "reporter", "period", "value_usd", "codes_reported", "source", "retrieved_at"]
+TIER_KEY = ("reporter_code", "reporter", "category", "label")
+TIER_COLUMNS = [*TIER_KEY, "value_usd", "periods_reported", "source", "retrieved_at"]
+
+
+def tier_series(f: filters.Filters) -> pd.DataFrame:
+    """Each supplier's CHPL exports per tier (and over every tier: category None) and period, in the years shown.
+
+    One query per frequency serves all four panels whatever the tier, years or view: it is cached per data
+    version, so a filter change is answered from memory.
+    """
+    return f.within(queries.cached_query("dash_supplier_tier_series", **_base(f), **filters.EVERY_PERIOD))
+
+
+def supplier_series(rows: pd.DataFrame, category: str | None) -> pd.DataFrame:
+    """One tier's (or, for None, every tier's) values per supplier and period."""
+    chosen = rows[rows["category"] == category] if category else rows[rows["category"].isna()]
+    return chosen[SERIES_COLUMNS].reset_index(drop=True)
+
+
+def _sources(values: list[object]) -> str | None:
+    """'a' or 'a + b' (first and last name), as the queries write a mix of sources."""
+    names = sorted({n for v in values if isinstance(v, str) for n in v.split(" + ")})
+    return None if not names else names[0] if len(names) == 1 else f"{names[0]} + {names[-1]}"
+
+
+def tiers_in_year(rows: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Each supplier's exports by tier summed over one year's periods (tiers are never summed across years)."""
+    last = rows[rows["category"].notna() & (rows["period"].astype(str).str[:4] == str(year))]
+    groups: dict[tuple[object, ...], list[Any]] = {}
+    for key, value, count, source, when in zip(zip(*(last[k].tolist() for k in TIER_KEY)), last["value_usd"].tolist(),
+                                               last["codes_reported"].tolist(), last["source"].tolist(),
+                                               last["retrieved_at"].tolist()):
+        total, counted, sources, latest = groups.get(key, [None, 0, [], None])
+        known = value is not None and value == value  # NaN is not reported, never 0
+        groups[key] = [(total or 0.0) + value if known else total, counted + int(count or 0), sources + [source],
+                       max(latest, when) if latest and when else latest or when]
+    table = [(*k, total, counted, _sources(sources), when) for k, (total, counted, sources, when) in groups.items()]
+    return pd.DataFrame(sorted(table, key=lambda r: (r[0], str(r[2]))), columns=TIER_COLUMNS)
+
+
+def _values(frame: pd.DataFrame, f: filters.Filters, source: str, highlight: str | None) -> tuple[Any, ...]:
     if frame.empty:
-        empty = ui.chart_result("", None, frame, source, ui.no_data_message())
-        return empty, empty
+        return ui.chart_result("suppliers-values", None, frame, source, ui.no_data_message())
     lines = figures.series_figure(frame, f.freq, f.start, f.end, f.view, series="reporter", highlight=highlight)
-    values = ui.chart_result("suppliers-values", lines, figures.with_index(frame, "reporter"), source)
+    return ui.chart_result("suppliers-values", lines, figures.with_index(frame, "reporter"), source)
+
+
+def _shares(frame: pd.DataFrame, f: filters.Filters, source: str) -> tuple[Any, ...]:
+    if frame.empty:
+        return ui.chart_result("suppliers-shares", None, frame, source, ui.no_data_message())
     shared = figures.shares(frame)
-    share = ui.chart_result("suppliers-shares", figures.share_figure(shared, f.freq, f.start, f.end), shared, source)
-    return values, share
+    return ui.chart_result("suppliers-shares", figures.share_figure(shared, f.freq, f.start, f.end), shared, source)
 
 
 def _table(frame: pd.DataFrame, f: filters.Filters, source: str) -> tuple[Any, ...]:
@@ -78,22 +120,50 @@ def _table(frame: pd.DataFrame, f: filters.Filters, source: str) -> tuple[Any, .
     return ui.chart_result("suppliers-table", grid, out, source)
 
 
-def _tiers(f: filters.Filters, source: str) -> tuple[Any, ...]:
-    last = replace(f, start=f.end)  # one year, so tiers are not summed across years
-    frame = queries.run_query("dash_supplier_tiers", **_base(f), **last.bounds())
+def _tiers(rows: pd.DataFrame, f: filters.Filters, source: str) -> tuple[Any, ...]:
+    frame = tiers_in_year(rows, f.end)
     if frame.empty:
         return ui.chart_result("suppliers-tiers", None, frame, source, ui.no_data_message())
     return ui.chart_result("suppliers-tiers", figures.tier_figure(frame), frame, ui.source_line(frame, SOURCE))
 
 
-@callback(ui.chart_outputs("suppliers-values") + ui.chart_outputs("suppliers-shares")
-          + ui.chart_outputs("suppliers-table") + ui.chart_outputs("suppliers-tiers"), ui.filter_inputs(KEYS))
-def update(years: list[int] | None, freq: str | None, view: str | None, category: str | None,
-           reporter: int | None) -> tuple[Any, ...]:
-    f = filters.from_controls({"years": years, "freq": freq, "view": view, "category": category}, DEFAULTS,
+def view(years: list[int] | None, freq: str | None, category: str | None, view_: str | None = None
+         ) -> tuple[filters.Filters, pd.DataFrame, pd.DataFrame, str]:
+    """The filters, every tier's rows in the years shown, the chosen tier's series and its source line."""
+    f = filters.from_controls({"years": years, "freq": freq, "view": view_, "category": category}, DEFAULTS,
                               filters.CHPL_TIERS)
-    frame = queries.run_query("dash_supplier_series", category=f.category, **_base(f), **f.bounds())
-    source = ui.source_line(frame, SOURCE)
+    rows = tier_series(f)
+    frame = supplier_series(rows, f.category)
+    return f, rows, frame, ui.source_line(frame, SOURCE)
+
+
+# One callback per panel (thin callbacks: one cached query, one figure), each listening only to the controls it
+# uses: a panel is drawn as soon as it is ready, the highlight or the USD/index switch redraws one panel, and a
+# production server answers the panels in parallel.
+DATA_KEYS = ("years", "freq", "category")
+
+
+@callback(ui.chart_outputs("suppliers-values"), ui.filter_inputs(DATA_KEYS + ("view", "reporter")))
+def update_values(years: list[int] | None, freq: str | None, category: str | None, view_: str | None,
+                  reporter: int | None) -> tuple[Any, ...]:
+    f, _rows, frame, source = view(years, freq, category, view_)
     highlight = filters.country_name(reporter) if reporter in filters.SUPPLIERS else None
-    values, share = _values(frame, f, source, highlight)
-    return (*values, *share, *_table(frame, f, source), *_tiers(f, source))
+    return _values(frame, f, source, highlight)
+
+
+@callback(ui.chart_outputs("suppliers-shares"), ui.filter_inputs(DATA_KEYS))
+def update_shares(years: list[int] | None, freq: str | None, category: str | None) -> tuple[Any, ...]:
+    f, _rows, frame, source = view(years, freq, category)
+    return _shares(frame, f, source)
+
+
+@callback(ui.chart_outputs("suppliers-table"), ui.filter_inputs(DATA_KEYS))
+def update_table(years: list[int] | None, freq: str | None, category: str | None) -> tuple[Any, ...]:
+    f, _rows, frame, source = view(years, freq, category)
+    return _table(frame, f, source)
+
+
+@callback(ui.chart_outputs("suppliers-tiers"), ui.filter_inputs(DATA_KEYS))
+def update_tiers(years: list[int] | None, freq: str | None, category: str | None) -> tuple[Any, ...]:
+    f, rows, _frame, source = view(years, freq, category)
+    return _tiers(rows, f, source)
