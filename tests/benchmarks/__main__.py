@@ -56,18 +56,23 @@ def empty_database(folder: Path) -> str:
     return url
 
 
-def serve_and_measure(run: Run, name: str, database_url: str, folder: Path, pages: bool
-                      ) -> dict[str, Any]:
-    """One app process over one database: figure 2's session, then (if `pages`) figure 3; its peak RSS."""
-    proc, url = bench_serve.start_bench_app(database_url, folder / f"app-{name}.log")
+def serve_and_measure(run: Run, folder: Path, urls: dict[str, str], pages: bool) -> dict[str, Any]:
+    """One app process per database: figure 2's sessions side by side, then figure 3 per app; peak RSS each."""
+    apps = {name: bench_serve.start_bench_app(url, folder / f"app-{name}.log") for name, url in urls.items()}
     try:
-        timings = run.step(f"callbacks at {name}", lambda: bench_callbacks.run(url))
-        paths = bench_callbacks.Client(url).paths
-        loads = run.step(f"page loads at {name}", lambda: bench_pages.run(url, paths)) if pages else None
-        rss = bench_serve.peak_rss_mb(proc.pid)
+        names = list(apps)
+        timings = run.step(f"callbacks at {', '.join(names)}, side by side",
+                           lambda: bench_callbacks.run([apps[n][1] for n in names]))
+        out: dict[str, Any] = {}
+        for name, found in zip(names, timings):
+            proc, url = apps[name]
+            paths = bench_callbacks.Client(url).paths
+            loads = run.step(f"page loads at {name}", lambda: bench_pages.run(url, paths)) if pages else None
+            out[name] = {"callbacks": found, "pages": loads, "peak_rss_mb": bench_serve.peak_rss_mb(proc.pid)}
     finally:
-        bench_serve.stop(proc)
-    return {"callbacks": timings, "pages": loads, "peak_rss_mb": rss}
+        for proc, _url in apps.values():
+            bench_serve.stop(proc)
+    return out
 
 
 def measure(run: Run, folder: Path, wanted: set[str]) -> dict[str, Any]:
@@ -82,8 +87,8 @@ def measure(run: Run, folder: Path, wanted: set[str]) -> dict[str, Any]:
     for n in (small, large):
         urls[str(n)] = run.step(f"synthetic database of {n:,} rows",
                                 lambda n=n: synthetic.build_database(folder, n, core).database_url)
-    served = {name: serve_and_measure(run, name, urls[name], folder, pages=name != str(small))
-              for name in (str(small), str(large), "empty")}
+    served = serve_and_measure(run, folder, {n: urls[n] for n in (str(small), str(large), "empty")},
+                               pages="pages" in wanted)
     out["served"] = served
     if "start" in wanted:
         out["start"] = run.step("figure 4: cold start", lambda: bench_start.run(urls[str(large)]))

@@ -7,7 +7,6 @@ a claim clicked. The echo callback gets the same number of calls with the same k
 """
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass, field
 from typing import Any
@@ -140,28 +139,48 @@ def _state_present(callback: Callback, view: View, match: dict[str, Any]) -> boo
     return True
 
 
-def run(url: str, calls: int = CALLS, seed: int = 5) -> dict[str, Timings]:
-    """Every server callback of the app at `url`, `calls` actions each, interleaved in one seeded session (the
-    echo among them), so each sees the state the others leave; raises if one cannot be exercised."""
-    client = Client(url, seed)
-    rng = random.Random(seed)
-    views = {path: open_page(client, path) for path in client.paths}
-    results = {c.output: Timings("echo (baseline)" if _is_echo(c) else c.label()) for c in client.callbacks}
-    schedule = [c for c in client.callbacks for _ in range(calls)]
-    rng.shuffle(schedule)
-    for callback in schedule:
-        action = _action(client, callback, views, rng)
+class Session:
+    """One app's seeded session: its pages as a browser holds them, and its measured calls per callback."""
+
+    def __init__(self, url: str, seed: int) -> None:
+        self.client = Client(url, seed)
+        self.rng = random.Random(seed)
+        self.views = {path: open_page(self.client, path) for path in self.client.paths}
+        self.results = {c.output: Timings("echo (baseline)" if _is_echo(c) else c.label())
+                        for c in self.client.callbacks}
+        self.by_output = {c.output: c for c in self.client.callbacks}
+
+    def step(self, output: str) -> None:
+        """One user action that fires the callback writing `output`, timed."""
+        callback = self.by_output[output]
+        action = _action(self.client, callback, self.views, self.rng)
         if action is None:
             raise RuntimeError(f"no page lets a user fire the callback {callback.output}")
         body, view = action
-        seconds, status, content = client.post(body)
-        timings = results[callback.output]
+        seconds, status, content = self.client.post(body)
+        timings = self.results[callback.output]
         timings.record(seconds, status, content, body)
         if status >= 400:
             raise RuntimeError(f"{timings.label} answered {status}: {content[:300]!r}")
         if view is not None:
-            client.apply(view, content)
-    return results
+            self.client.apply(view, content)
+
+
+def run(urls: list[str], calls: int = CALLS, seed: int = 5) -> list[dict[str, Timings]]:
+    """Every server callback of each app, `calls` user actions each, in one seeded shuffled session per app (the
+    echo among them, so each call sees the state the others leave). The apps take turns call by call, so noise
+    on the machine falls on all of them alike and their ratios compare like with like. Raises if a callback
+    cannot be exercised."""
+    sessions = [Session(url, seed) for url in urls]
+    outputs = [c.output for c in sessions[0].client.callbacks]
+    if any(sorted(s.by_output) != sorted(outputs) for s in sessions):
+        raise RuntimeError("the apps do not have the same callbacks")
+    schedule = [o for o in outputs for _ in range(calls)]
+    random.Random(seed).shuffle(schedule)
+    for output in schedule:
+        for session in sessions:
+            session.step(output)
+    return [s.results for s in sessions]
 
 
 def summary(results: dict[str, Timings]) -> dict[str, Any]:
@@ -176,14 +195,10 @@ def summary(results: dict[str, Timings]) -> dict[str, Any]:
     return out
 
 
-def dump(results: dict[str, Timings]) -> str:
-    return json.dumps({t.label: t.summary() for t in results.values()}, indent=1)
-
-
 if __name__ == "__main__":
     import sys
 
-    outcome = run(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else CALLS)
+    outcome = run([sys.argv[1]], int(sys.argv[2]) if len(sys.argv) > 2 else CALLS)[0]
     for label, figures in summary(outcome).items():
         print(f"{label[:70]:70} p50 {figures['p50_ms']:8.1f}  p95 {figures['p95_ms']:8.1f}  "
               f"x echo {figures['vs_echo_p95']:6.1f}  {figures['mean_kb']:8.1f} kB  err {figures['errors']}")
