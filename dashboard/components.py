@@ -90,6 +90,8 @@ def _plain_values(column: pd.Series) -> list[Any]:
         return values
     if isinstance(column.dtype, np.dtype) and column.dtype.kind == "f":
         return [None if v != v else v for v in values]  # NaN is the only value not equal to itself
+    if column.dtype != object:  # text (pandas' string dtype) and nullable numbers: NULL from one vectorised mask
+        return [None if missing else v for v, missing in zip(values, column.isna().tolist())]
     return [_cell(v) for v in values]
 
 

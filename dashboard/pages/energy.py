@@ -38,19 +38,21 @@ def energy_frame(f: filters.Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
     """China's energy imports from Russia and dual-use exports to Russia, per category and period."""
     common = {"reporter": filters.CHINA, "partner": filters.RUSSIA, "freq": f.freq, "category": None,
               **filters.EVERY_PERIOD}
-    energy = f.within(queries.cached_query("dash_category_series", kind="energy", flow="M", **common))
-    dual = f.within(queries.cached_query("dash_category_series", kind="dual_use", flow="X", **common))
-    return energy[energy["category"].isin(ENERGY_SHOWN)], dual
+    energy = queries.cached_query("dash_category_series", kind="energy", flow="M", **common)
+    shown = energy[energy["category"].isin(ENERGY_SHOWN)]
+    return f.within(shown), f.within(queries.cached_query("dash_category_series", kind="dual_use", flow="X",
+                                                          **common))
 
 
 def csv_frame(energy: pd.DataFrame, dual: pd.DataFrame) -> pd.DataFrame:
     """The plotted numbers in one long table: direction, category, period, USD, tonnes, USD per tonne."""
-    tonnes = (energy["net_weight_kg"].astype("float64") / 1000).tolist()
+    weights, priced = energy["net_weight_kg"].tolist(), energy["value_with_weight_usd"].tolist()
+    tonnes = [None if w is None or w != w else w / 1000 for w in weights]  # NaN != NaN: not reported
+    prices = [p / t if t and p is not None and p == p else None for p, t in zip(priced, tonnes)]
     columns: dict[str, list[Any]] = {
         "direction": ["Russia → China"] * len(energy) + ["China → Russia"] * len(dual),
         **{c: energy[c].tolist() + dual[c].tolist() for c in ("category", "label", "period", "value_usd")},
-        "tonnes": tonnes + [None] * len(dual),
-        "usd_per_tonne": figures.price_per_tonne(energy).tolist() + [None] * len(dual),
+        "tonnes": tonnes + [None] * len(dual), "usd_per_tonne": prices + [None] * len(dual),
         **{c: energy[c].tolist() + dual[c].tolist() for c in ("source", "retrieved_at")}}
     return pd.DataFrame(columns)
 

@@ -27,20 +27,29 @@ class Timings:
     statuses: list[int] = field(default_factory=list)
     sizes: list[int] = field(default_factory=list)
     bodies: list[dict[str, Any]] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)  # the page of each call, for the page router
 
-    def record(self, seconds: float, status: int, content: bytes, body: dict[str, Any]) -> None:
+    def record(self, seconds: float, status: int, content: bytes, body: dict[str, Any], group: str = "") -> None:
         self.seconds.append(seconds)
         self.statuses.append(status)
         self.sizes.append(len(content))
+        self.groups.append(group)
         if len(self.bodies) < REPLAY_KEEP:
             self.bodies.append(body)
 
     def summary(self) -> dict[str, Any]:
         ms = sorted(s * 1000 for s in self.seconds)
         errors = sum(1 for s in self.statuses if s >= 400)
-        return {"calls": len(ms), "p50_ms": round(percentile(ms, 50), 2), "p95_ms": round(percentile(ms, 95), 2),
-                "max_ms": round(ms[-1], 2), "mean_kb": round(sum(self.sizes) / len(self.sizes) / 1024, 1),
-                "errors": errors}
+        out = {"calls": len(ms), "p50_ms": round(percentile(ms, 50), 2), "p95_ms": round(percentile(ms, 95), 2),
+               "max_ms": round(ms[-1], 2), "mean_kb": round(sum(self.sizes) / len(self.sizes) / 1024, 1),
+               "errors": errors}
+        if any(self.groups):
+            by: dict[str, list[float]] = {}
+            for group, seconds in zip(self.groups, self.seconds):
+                by.setdefault(group, []).append(seconds * 1000)
+            out["by_page"] = {g: {"calls": len(v), "p50_ms": round(percentile(sorted(v), 50), 2),
+                                  "p95_ms": round(percentile(sorted(v), 95), 2)} for g, v in sorted(by.items())}
+        return out
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -159,7 +168,8 @@ class Session:
         body, view = action
         seconds, status, content = self.client.post(body)
         timings = self.results[callback.output]
-        timings.record(seconds, status, content, body)
+        page = str(body["inputs"][0]["value"]) if callback is self.client.router else ""
+        timings.record(seconds, status, content, body, page)
         if status >= 400:
             raise RuntimeError(f"{timings.label} answered {status}: {content[:300]!r}")
         if view is not None:

@@ -169,6 +169,12 @@ def _callbacks_md(fig: dict[str, Any] | None, small: str, large: str) -> list[st
         lines.append(f"| {label} | {little['p50_ms']:.1f} | {little['p95_ms']:.1f} | {big['p50_ms']:.1f} | "
                      f"{big['p95_ms']:.1f} | {_fmt(big.get('p95_vs_small', 1.0), 2)} | {big['vs_echo_p95']:.2f} | "
                      f"{empty['p95_ms']:.1f} |")
+    router = next((r for r in fig[large].values() if "by_page" in r), None)
+    if router:
+        lines += ["", "The page router (`_pages_content`) runs the layout function of the page a URL opens; its calls "
+                  f"by page at {l_} rows:", "", "| page | calls | p50 | p95 |", "|---|---|---|---|"]
+        lines += [f"| `{page}` | {r['calls']} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} |"
+                  for page, r in router["by_page"].items()]
     return lines
 
 
