@@ -1,6 +1,7 @@
 """Suppliers: CHPL goods exported to Russia by China and the other suppliers, as each reports them."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import dash
@@ -165,5 +166,6 @@ def update_table(years: list[int] | None, freq: str | None, category: str | None
 
 @callback(ui.chart_outputs("suppliers-tiers"), ui.filter_inputs(DATA_KEYS))
 def update_tiers(years: list[int] | None, freq: str | None, category: str | None) -> tuple[Any, ...]:
-    f, rows, _frame, source = view(years, freq, category)
-    return _tiers(rows, f, source)
+    f = filters.from_controls({"years": years, "freq": freq, "category": category}, DEFAULTS, filters.CHPL_TIERS)
+    last = replace(f, start=f.end)  # every tier in the last year shown: the only rows the panel reads
+    return _tiers(tier_series(last), f, f"Source: {SOURCE}.")
