@@ -159,9 +159,11 @@ def _callbacks_md(fig: dict[str, Any] | None, small: str, large: str) -> list[st
         return []
     s, l_ = f"{int(small):,}", f"{int(large):,}"
     lines = ["", "## 2. Callback latency", "",
-             "HTTP POST `/_dash-update-component`, one keep-alive client, the callbacks discovered from "
+             "HTTP POST `/_dash-update-component`, one keep-alive client per app, the callbacks discovered from "
              "`/_dash-dependencies`, 200 user actions each in one shuffled session: filter changes built from each "
-             "page's real controls, pages opened from URLs with filters, CSV buttons, claim clicks. Milliseconds.",
+             "page's real controls, pages opened from URLs with filters, CSV buttons, claim clicks. The three apps "
+             "(small, large, empty database) take turns call by call, so machine noise falls on all alike; each "
+             "compares with the echo callback of its own app. Milliseconds.",
              "", f"| callback (outputs) | p50 {s} | p95 {s} | p50 {l_} | p95 {l_} | p95 {l_} / {s} | "
                  f"p95 / echo at {l_} | p95 empty db |", "|---|---|---|---|---|---|---|---|"]
     for label, big in fig[large].items():
