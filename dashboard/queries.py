@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from typing import Callable, Hashable, TypeVar
 
 import pandas as pd
 from sqlalchemy import Engine
@@ -24,6 +25,8 @@ _lock = threading.Lock()
 UNCACHED = frozenset({"refresh_progress", "freshness", "dash_etl_sources", "status_runs"})
 CACHE_CELLS = 1_000_000  # rows x columns kept in memory per process, least recently used dropped first
 _Key = tuple[int, str, tuple[tuple[str, object], ...]]
+_T = TypeVar("_T")
+MEMO_ENTRIES = 64  # built views (an article's annotated text, a claim's chart) kept per process
 
 
 class _Cache:
@@ -64,6 +67,7 @@ class _Cache:
 
 
 _cache = _Cache(CACHE_CELLS)
+_memo: OrderedDict[tuple[int, Hashable], object] = OrderedDict()
 
 
 def configure(settings: Settings) -> None:
@@ -75,6 +79,7 @@ def configure(settings: Settings) -> None:
         _state["engine"] = make_engine(settings.database_url, read_only=True,
                                        lock_timeout_s=settings.chokepoint_lock_timeout_s)
         _cache.clear_locked()
+        _memo.clear()
 
 
 def engine() -> Engine:
@@ -108,3 +113,25 @@ def cached_query(name: str, **params: object) -> pd.DataFrame:
 def current_data_version() -> int:
     with engine().connect() as conn:
         return data_version(conn)
+
+
+def per_version(key: Hashable, build: Callable[[], _T]) -> _T:
+    """build(), kept in memory until the data version changes: for views that are costly to derive from the data
+    (an article's checked claims) and are the same for every visitor. The caller must not change the answer.
+
+    The version is read before building, so a view built while a load commits is filed under the older version
+    and is never served once the new version is seen.
+    """
+    slot = (current_data_version(), key)
+    with _lock:
+        if slot in _memo:
+            _memo.move_to_end(slot)
+            return _memo[slot]  # type: ignore[return-value]
+    value = build()
+    with _lock:
+        for old in [k for k in _memo if k[0] < slot[0]]:
+            del _memo[old]
+        _memo[slot] = value
+        while len(_memo) > MEMO_ENTRIES:
+            _memo.popitem(last=False)
+    return value

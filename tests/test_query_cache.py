@@ -98,3 +98,21 @@ def test_supplier_tier_series_agrees_with_the_series_and_tier_queries(seeded: Se
                               period_to="2023")
     assert in_2023.set_index(["reporter_code", "category"])["value_usd"].to_dict() == pytest.approx(
         tiers.set_index(["reporter_code", "category"])["value_usd"].to_dict())
+
+
+def _verdict_of_240bn(article_id: str) -> str:
+    from dashboard.article.checked import checked
+    done = checked(article_id)
+    assert done is not None
+    return next(e["verdict"] for e in done.entries.values() if "240 billion" in e["text"])
+
+
+def test_article_verdicts_are_kept_until_the_version_moves(seeded: Settings) -> None:
+    article_id = str(queries.run_query("article_list")["id"].iloc[0])
+    assert _verdict_of_240bn(article_id) == "supported"
+    with writer_engine(seeded).begin() as conn:  # a headline revision, first without a version bump
+        conn.exec_driver_sql("UPDATE headline_trade SET value_usd = value_usd * 1.2 WHERE year = 2023")
+    assert _verdict_of_240bn(article_id) == "supported"  # the checked article, from memory
+    with writer_engine(seeded).begin() as conn:
+        bump_data_version(conn)
+    assert _verdict_of_240bn(article_id) == "contradicted"

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard import figures
 from dashboard.article import trade_checks
 from dashboard.article.evidence import DIRECTIONS, Evidence, strings
 
@@ -14,7 +15,7 @@ SERIES_NAMES = {"total": "China–Russia trade (total)", "cn_to_ru": "China's ex
 
 
 def _layout(fig: go.Figure, title: str, yaxis: str | None = None) -> go.Figure:
-    fig.update_layout(title={"text": title, "font": {"size": 15}}, template="plotly_white", yaxis_title=yaxis,
+    fig.update_layout(title={"text": title, "font": {"size": 15}}, template=figures.TEMPLATE, yaxis_title=yaxis,
                       legend={"orientation": "h", "y": -0.2}, margin={"t": 50, "r": 10, "l": 55, "b": 10},
                       height=380)
     return fig
