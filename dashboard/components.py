@@ -102,19 +102,28 @@ def _cell(value: object) -> object:
 
 
 def data_grid(grid_id: Any, rows: list[dict[str, Any]], columns: list[dict[str, Any]], height: int | None = None,
-              page_size: int = 50, fit: bool = True) -> dag.AgGrid:
+              page_size: int = 50, fit: bool = True, block_size: int | None = None) -> dag.AgGrid:
     """An AG Grid showing rows as plain text (no HTML renderer), sortable and filterable.
 
     With no `height`, the grid grows with its rows (up to a page), which suits the short summary tables.
+    With `block_size`, the grid holds no rows of its own (`rows` is not used): it asks the server for blocks of that
+    many rows as the user scrolls (AG Grid's infinite row model: a page callback answers its getRowsRequest with
+    getRowsResponse), and its sort and filter models go with every request. One request at a time, so each answer
+    belongs to the request the grid is waiting for.
     """
-    options: dict[str, Any] = {"pagination": True, "paginationPageSize": page_size,
-                               "paginationPageSizeSelector": False, "animateRows": False}
+    options: dict[str, Any] = {"animateRows": False}
+    extra: dict[str, Any] = {"rowData": rows}
+    if block_size:
+        options |= {"cacheBlockSize": block_size, "maxConcurrentDatasourceRequests": 1}
+        extra = {"rowModelType": "infinite"}
+    else:
+        options |= {"pagination": True, "paginationPageSize": page_size, "paginationPageSizeSelector": False}
     if height is None:
         options["domLayout"] = "autoHeight"
-    return dag.AgGrid(id=grid_id, rowData=rows, columnDefs=columns,
+    return dag.AgGrid(id=grid_id, columnDefs=columns,
                       defaultColDef={"sortable": True, "resizable": True, "filter": True, "minWidth": 90},
                       dashGridOptions=options, columnSize="responsiveSizeToFit" if fit else None,
-                      style={"height": f"{height}px" if height else None, "width": "100%"})
+                      style={"height": f"{height}px" if height else None, "width": "100%"}, **extra)
 
 
 def number_column(field: str, header: str, digits: int = 0, suffix: str = "", width: int = 130) -> dict[str, Any]:

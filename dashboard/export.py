@@ -46,6 +46,11 @@ def trade_csv(rows: Iterable[Mapping[str, object]]) -> str:
     return to_csv(frame) or ""
 
 
+def trade_frame_csv(frame: pd.DataFrame) -> str:
+    """Trade rows from a query (dash_trade_rows, dash_trade_view) as CSV with exactly the export columns."""
+    return to_csv(frame.reindex(columns=list(EXPORT_COLUMNS))) or ""
+
+
 def safe_filename(name: str) -> str:
     """A download file name made of safe characters only, ending in .csv."""
     stem = _UNSAFE.sub("_", name.removesuffix(".csv")).strip("_") or "chokepoint"

@@ -146,9 +146,15 @@ def csv_rows(text: str) -> set[tuple]:
              r["retrieved_at"]) for r in reader}
 
 
+def wait_grid_row(page, index: int) -> None:  # type: ignore[no-untyped-def]
+    """Until the Data grid's row `index` holds data (the grid fetches blocks as it scrolls; a loading row is empty)."""
+    page.wait_for_function("(i) => document.querySelector(`#data-table .ag-row[row-index='${i}'] "
+                           ".ag-cell[col-id='hs_code']`)?.innerText.trim().length > 0", arg=index, timeout=30_000)
+
+
 def test_data_page_download_equals_the_database_rows_and_the_cli_export(seeded_app, page) -> None:  # type: ignore[no-untyped-def]
     page.goto(seeded_app.url + "/data?from=2019&to=2024&freq=A&flow=X&reporter=156&partner=643")
-    page.wait_for_selector(".ag-row", timeout=30_000)
+    wait_grid_row(page, 0)
     text = download(page, "#download-csv")
     expected = db_rows(seeded_app.db_path)
     assert len(expected) > 40
@@ -157,6 +163,41 @@ def test_data_page_download_equals_the_database_rows_and_the_cli_export(seeded_a
                           "643", "--flow", "X", "--freq", "A", "--from", "2019", "--to", "2024"], cwd=ROOT,
                          env=app_env(seeded_app.db_path), capture_output=True, text=True, check=True)
     assert sorted(text.splitlines()[1:]) == sorted(cli.stdout.splitlines()[1:])  # the very same CSV format
+    assert page.errors == []
+
+
+def sorted_chips(db_path: Path) -> list[tuple]:
+    """China's monthly exports to Russia under 8542*, as the grid sorts them by value, largest first."""
+    with sqlite3.connect(db_path) as conn:
+        return list(conn.execute(
+            "SELECT hs_code, period, value_usd FROM trade_flow WHERE reporter_code = 156 AND partner_code = 643 "
+            "AND flow = 'X' AND freq = 'M' AND period BETWEEN '201901' AND '202412' AND hs_code LIKE '8542%' "
+            "ORDER BY value_usd DESC NULLS LAST, hs_code, period, source, classification"))
+
+
+def test_data_grid_scrolls_sorts_and_filters_on_the_server_and_downloads_what_it_shows(  # type: ignore[no-untyped-def]
+        seeded_app, page) -> None:
+    page.goto(seeded_app.url + "/data?from=2019&to=2024&freq=M&flow=X&reporter=156&partner=643")
+    wait_grid_row(page, 0)
+    with sqlite3.connect(seeded_app.db_path) as conn:
+        total = conn.execute("SELECT COUNT(*) FROM trade_flow WHERE reporter_code = 156 AND partner_code = 643 "
+                             "AND flow = 'X' AND freq = 'M' AND period BETWEEN '201901' AND '202412'").fetchone()[0]
+    assert total > 100  # more than one block of rows
+    assert f"{total:,} rows" in page.inner_text("#data-table-note")
+    page.evaluate("(n) => dash_ag_grid.getApi('data-table').ensureIndexVisible(n - 1)", total)
+    wait_grid_row(page, total - 1)  # the last block came from the server as the grid scrolled
+    for _ in range(2):  # ascending, then descending
+        with page.expect_response(lambda r: "_dash-update-component" in r.url):
+            page.click("#data-table .ag-header-cell[col-id='value_usd'] .ag-header-cell-label")
+    with page.expect_response(lambda r: "_dash-update-component" in r.url):
+        page.evaluate("dash_ag_grid.getApi('data-table').setFilterModel("
+                      "{hs_code: {filterType: 'text', type: 'startsWith', filter: '8542'}})")
+    wait_grid_row(page, 0)
+    expected = sorted_chips(seeded_app.db_path)
+    shown = page.locator("#data-table .ag-row[row-index='0'] .ag-cell[col-id='hs_code']").inner_text()
+    assert shown == expected[0][0]
+    rows = list(csv.DictReader(io.StringIO(download(page, "#download-csv"))))
+    assert [(r["hs_code"], r["period"], float(r["value_usd"]) if r["value_usd"] else None) for r in rows] == expected
     assert page.errors == []
 
 

@@ -20,21 +20,24 @@ from tests.test_comtrade_fake import (FakeComtrade, api_server, api_server_modul
                                       fast_env, fast_settings, synthetic_value)
 
 CLIENTS = 20
+BLOCK = 500  # the most rows one grid request may ask for: the whole selection here
 FILTERS = {"years": [2013, 2024], "freq": "A", "flow": "X", "category": None, "reporter": 156, "partner": 643}
 
 
 def data_table_request(url: str) -> dict[str, Any]:
-    """The Data page's table callback, with the inputs a user sets: China's exports to Russia, annual."""
+    """The Data grid's block callback as the grid calls it when the page opens (its first rows, no sort or column
+    filter), with the page filters a user sets: China's exports to Russia, annual."""
     with urllib.request.urlopen(url + "/_dash-dependencies", timeout=10) as response:
         callbacks = json.load(response)
-    spec = next(c for c in callbacks if "rowData" in c["output"])
-    inputs = [{"id": i["id"], "property": i["property"], "value": FILTERS[json.loads(i["id"])["key"]]}
-              for i in spec["inputs"]]
-    for item in inputs:
-        item["id"] = json.loads(item["id"])
+    spec = next(c for c in callbacks if "data-table.getRowsResponse" in c["output"])
+    grid = {"startRow": 0, "endRow": BLOCK, "sortModel": [], "filterModel": {}}
+    inputs = [{"id": i["id"], "property": i["property"], "value": grid} for i in spec["inputs"]]
+    state = [{"id": json.loads(s["id"]), "property": s["property"], "value": FILTERS[json.loads(s["id"])["key"]]}
+             for s in spec["state"]]
     outputs = [{"id": part.split(".")[0], "property": part.split(".")[1]}
                for part in spec["output"].strip(".").split("...")]
-    return {"output": spec["output"], "outputs": outputs, "inputs": inputs, "changedPropIds": [], "state": []}
+    return {"output": spec["output"], "outputs": outputs, "inputs": inputs, "state": state,
+            "changedPropIds": ["data-table.getRowsRequest"]}
 
 
 def call(url: str, body: bytes) -> list[dict[str, Any]]:
@@ -43,8 +46,9 @@ def call(url: str, body: bytes) -> list[dict[str, Any]]:
     with urllib.request.urlopen(request, timeout=30) as response:
         assert response.status == 200
         answer = json.load(response)
-    return answer["response"]["data-table"]["rowData"] if "data-table" in answer["response"] else \
-        next(v["rowData"] for v in answer["response"].values() if "rowData" in v)
+    rows = answer["response"]["data-table"]["getRowsResponse"]["rowData"]
+    assert rows  # every answer holds rows: a refresh never shows an empty table
+    return rows
 
 
 def factors(rows: list[dict[str, Any]]) -> dict[str, set[float]]:
