@@ -8,13 +8,16 @@ import codecs
 import csv
 import gzip
 import hashlib
+import io
 import re
 import zlib
 from dataclasses import dataclass
+from itertools import repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import IO, Iterator
 
+import numpy as np
 import pandas as pd
 
 from etl.errors import InputError
@@ -250,11 +253,21 @@ def _shape(info: CsvFile, position: int, record: list[str], bad: list[BadRecord]
     return record
 
 
-def read_rows(info: CsvFile) -> Rows:
-    """All data rows as text columns (nothing coerced yet), in file order, with the line each starts on."""
+def _wanted(info: CsvFile) -> list[str]:
+    """The columns we read, in a fixed order."""
     wanted = (list(COMTRADE_COLUMNS) + list(COMTRADE_OPTIONAL_FILTERS) if info.layout == "comtrade"
               else list(LONG_REQUIRED) + list(LONG_OPTIONAL))
-    names = [c for c in wanted if c in info.header]
+    return [c for c in wanted if c in info.header]
+
+
+def read_rows(info: CsvFile) -> Rows:
+    """All data rows as text columns (nothing coerced yet), in file order, with the line each starts on."""
+    return read_rows_fast(info) or read_rows_strict(info)
+
+
+def read_rows_strict(info: CsvFile) -> Rows:
+    """read_rows, record by record with the csv module: every problem is found and named here."""
+    names = _wanted(info)
     pick = itemgetter(*[info.header.index(c) for c in names])
     rows: list[tuple[str, ...]] = []
     lines: list[int] = []
@@ -274,6 +287,73 @@ def read_rows(info: CsvFile) -> Rows:
     if not rows:
         raise InputError(f"{info.path}, line 2: the file has a header but no data rows. Nothing to import.")
     return Rows(_clean_frame(pd.DataFrame(rows, columns=names, dtype=object)), lines, bad)
+
+
+def _plain_content(info: CsvFile) -> bytes | None:
+    """The file's bytes when every record is one line and every field is literal text: UTF-8, no quote, no NUL,
+    no lone carriage return (CR LF becomes LF). None otherwise, and for a damaged gzip."""
+    if info.encoding not in ("utf-8", "utf-8-sig"):
+        return None
+    try:
+        data = info.path.read_bytes()
+        data = gzip.decompress(data) if info.compression == "gzip" else data
+    except (OSError, EOFError, zlib.error):
+        return None
+    if b'"' in data or b"\x00" in data:
+        return None
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n")
+        if b"\r" in data:
+            return None
+    if not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    return data
+
+
+def _plain_lines(info: CsvFile, data: bytes) -> list[int] | None:
+    """The line number of each data record, when the header and every non-empty line have the header's width."""
+    lines = data.split(b"\n")
+    counts = np.fromiter(map(bytes.count, lines, repeat(info.delimiter.encode())), np.int64, len(lines))
+    empty = np.fromiter(map(len, lines), np.int64, len(lines)) == 0
+    del lines
+    if counts[0] != len(info.header) - 1 or (counts[1:][~empty[1:]] != len(info.header) - 1).any():
+        return None
+    return (np.flatnonzero(~empty[1:]) + 2).tolist()
+
+
+def read_rows_fast(info: CsvFile) -> Rows | None:
+    """read_rows by pandas' C parser, for the common plain file; None when only read_rows_strict can tell.
+
+    Plain: as _plain_content says, every line as wide as the header, and no record that is blank in the columns
+    we read. Then both readers see the same records, fields and lines; anything else goes to the strict reader,
+    which finds and names every problem."""
+    data = _plain_content(info)
+    lines = _plain_lines(info, data) if data is not None else None
+    if data is None or not lines:
+        return None
+    names = _wanted(info)
+    positions = [info.header.index(c) for c in names]
+    frame = pd.read_csv(io.BytesIO(data), sep=info.delimiter, header=None, skiprows=1, usecols=positions,
+                        dtype=object, na_filter=False, quoting=csv.QUOTE_NONE, encoding="utf-8", engine="c")
+    del data
+    frame = frame[positions].set_axis(names, axis=1)
+    if len(frame) != len(lines):
+        return None
+    frame = _clean_frame(frame)
+    if _blank_rows(frame).any():  # the strict reader skips records whose every field is blank
+        return None
+    return Rows(frame, lines, [])
+
+
+def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Rows whose every cell is '' (of a clean frame)."""
+    blank = np.ones(len(frame), dtype=bool)
+    for column in frame.columns:
+        blank &= frame[column].to_numpy() == ""
+    return blank
 
 
 # frame.attrs flag: every cell is a stripped str and none is missing, so etl.transform can skip its own
