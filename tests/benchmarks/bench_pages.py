@@ -1,7 +1,8 @@
 """Figure 3: page load in headless Chromium, from navigation to every chart drawn, per page.
 
 "Drawn" means: the page's content is in, no Dash component is loading, every chart card holds a drawn plot
-(plotly's SVG), a grid or its empty state, and the Data page's grid shows rows or says why not. Each page is
+(plotly's SVG), a grid or its empty state, and the Data page's grid shows its first row (a block the grid fetched
+from the server, not a loading placeholder) or says why it has none. Each page is
 loaded once in a fresh browser (nothing cached: the first visit) and then REPEATS times in the same browser (an
 analyst coming back: scripts cached); both are reported.
 """
@@ -23,7 +24,8 @@ DRAWN = """() => {
     if (plot ? !plot.querySelector('.main-svg') : !body.querySelector('.empty-state, .ag-root-wrapper')) return false;
   }
   const grid = document.getElementById('data-table');
-  if (grid && !grid.querySelector('.ag-row') && !document.querySelector('#data-table-note .empty-state')) return false;
+  const first = grid && grid.querySelector(".ag-row[row-index='0'] .ag-cell[col-id='hs_code']");
+  if (grid && !(first && first.innerText.trim()) && !document.querySelector('#data-table-note .empty-state')) return false;
   return true;
 }"""
 

@@ -2,7 +2,7 @@
 
 Everything comes from the running app: /_dash-dependencies for the callbacks, the page router for each page's
 layout (its real controls: slider ranges, radio and dropdown options, URL filter keys), and the callbacks' own
-answers for the state later callbacks read (a chart's CSV payload, the Data grid's rows). A callback this client
+answers for the state later callbacks read (a chart's CSV payload, the Data grid's row count). A callback this client
 cannot build a request for is an error, so a new callback is never silently left out of the benchmark.
 """
 from __future__ import annotations
@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 import requests
 
 ROUTER_OUTPUT = "_pages_content"
+GRID_STATE = "bench_grid"  # what a block-fed grid knows of its rows, kept beside its layout entry
 WILDCARDS = ("ALL", "MATCH", "ALLSMALLER")
 
 
@@ -192,7 +193,8 @@ class Client:
         return all(view.find(p) for p, _prop in callback.inputs + callback.state + callback.outputs)
 
     def apply(self, view: View, content: bytes) -> None:
-        """Store a callback's answer in the view, as the browser would (the grid mirrors rowData)."""
+        """Store a callback's answer in the view, as the browser would (a client-side grid mirrors rowData; a grid
+        fed in blocks learns its row count, or that more rows follow)."""
         if not content:
             return
         for key, props in json.loads(content).get("response", {}).items():
@@ -200,6 +202,8 @@ class Client:
                 view.props[(key, prop)] = value
                 if prop == "rowData":
                     view.props[(key, "virtualRowData")] = value
+                if prop == "getRowsResponse" and isinstance(value, dict) and key in view.components:
+                    view.components[key][GRID_STATE] = {"rowCount": value.get("rowCount")}
 
 
 def _with_match(pattern: Any, match: dict[str, Any] | None) -> Any:
@@ -227,6 +231,8 @@ def new_value(component: dict[str, Any], current: Any, prop: str, rng: random.Ra
     props = component["props"]
     if prop in ("n_clicks", "n_intervals"):
         return (current or 0) + 1
+    if prop == "getRowsRequest":
+        return grid_request(component, current, rng)
     kind = component["type"]
     if kind == "RangeSlider":
         low, high = list(current or [props["min"], props["max"]])
@@ -242,6 +248,51 @@ def new_value(component: dict[str, Any], current: Any, prop: str, rng: random.Ra
         others = [v for v in values if v != current] or values
         return rng.choice(others)
     raise LookupError(f"no user action known for {kind}.{prop}")
+
+
+def grid_request(component: dict[str, Any], current: Any, rng: random.Random) -> dict[str, Any]:
+    """The block request a grid fed in blocks (AG Grid's infinite row model) sends next, as the browser sends it:
+    the first block when the page opens or a page filter changes (the sort and column filters stay), the next block
+    as the user scrolls, the first block again after a click on a column header or a column filter typed."""
+    props = component["props"]
+    size = int((props.get("dashGridOptions") or {}).get("cacheBlockSize") or 100)
+    previous = current if isinstance(current, dict) else None
+    sort = list(previous["sortModel"]) if previous else []
+    model = dict(previous["filterModel"]) if previous else {}
+    start, roll = 0, rng.random()
+    count = component.get(GRID_STATE, {}).get("rowCount")
+    if previous is None or roll < 0.25:
+        pass  # the page opened, or a page filter changed and the grid asks again from the top
+    elif roll < 0.65:
+        start = previous["startRow"] + size  # scrolled to the next block
+        start = 0 if count is not None and start >= count else start
+    elif roll < 0.9:
+        sort = _header_click(props["columnDefs"], sort, rng)
+    else:
+        model = _column_filter(props["columnDefs"], rng)
+    return {"startRow": start, "endRow": start + size, "sortModel": sort, "filterModel": model, "api": {}}
+
+
+def _header_click(columns: list[dict[str, Any]], sort: list[dict[str, Any]], rng: random.Random
+                  ) -> list[dict[str, Any]]:
+    """A click on a sortable column's header: ascending, then descending, then unsorted."""
+    column = rng.choice([c["field"] for c in columns if c.get("sortable", True)])
+    now = next((s["sort"] for s in sort if s["colId"] == column), None)
+    after = {None: "asc", "asc": "desc", "desc": None}[now]
+    return [{"colId": column, "sort": after}] if after else []
+
+
+def _column_filter(columns: list[dict[str, Any]], rng: random.Random) -> dict[str, Any]:
+    """A column filter a user sets: a code prefix, a value threshold, only missing weights, or none (cleared)."""
+    fields = {c["field"] for c in columns if c.get("filter", True)}
+    choices: list[dict[str, Any]] = [{}]
+    if "hs_code" in fields:
+        choices.append({"hs_code": {"filterType": "text", "type": "startsWith", "filter": rng.choice(("84", "85"))}})
+    if "value_usd" in fields:
+        choices.append({"value_usd": {"filterType": "number", "type": "greaterThanOrEqual", "filter": 1e6}})
+    if "net_weight_kg" in fields:
+        choices.append({"net_weight_kg": {"filterType": "number", "type": "blank"}})
+    return rng.choice(choices)
 
 
 def url_query(view: View, rng: random.Random) -> str:
