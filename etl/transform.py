@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-from etl.sources.csv_file import CLEAN, COMTRADE_COLUMNS
+from etl.sources.csv_file import CLEAN, COMTRADE_COLUMNS, blank_positions
 
 MEASURES = ("value_usd", "net_weight_kg", "qty")
 
@@ -42,10 +43,27 @@ def _clean(values: pd.Series) -> pd.Series:
 PLACEHOLDERS = r"(?i)[+-]?nan|null|none|n/?a|#n/?a|-+|\.+|\?+"
 
 
+def per_value(values: pd.Series, convert: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """convert(values), computed once per distinct value: codes, periods and units repeat across a large file."""
+    codes, uniques = pd.factorize(values.to_numpy(), use_na_sentinel=False)
+    converted = convert(pd.Series(uniques, dtype=values.dtype))
+    return converted.take(codes).set_axis(values.index)
+
+
+def _repeats(values: pd.Series, sample: int = 4096) -> bool:
+    """Whether a column's first cells repeat enough that converting distinct values pays off."""
+    head = values.iloc[:sample]
+    return len(pd.unique(head.to_numpy())) * 4 <= len(head)
+
+
+def _to_float(raw: pd.Series) -> pd.Series:
+    return pd.to_numeric(raw.where(raw != ""), errors="coerce")
+
+
 def _numbers(frame: pd.DataFrame, column: str, rejects: list[Reject]) -> pd.Series:
     """Parse a numeric column: blank -> NaN (not reported); text that is not a number -> a reject."""
     raw = _text(frame, column)
-    parsed = pd.to_numeric(raw.where(raw != ""), errors="coerce")
+    parsed = per_value(raw, _to_float) if _repeats(raw) else _to_float(raw)
     bad = parsed.isna() & raw.ne("")
     placeholder = raw[bad].str.fullmatch(PLACEHOLDERS)  # only the bad cells: a regex per cell is costly
     for i in raw.index[bad]:
@@ -58,13 +76,19 @@ def _numbers(frame: pd.DataFrame, column: str, rejects: list[Reject]) -> pd.Seri
 def _codes(frame: pd.DataFrame, column: str, rejects: list[Reject]) -> pd.Series:
     """Country codes: whole numbers (nullable Int64); anything else is a reject and <NA> here."""
     raw = _text(frame, column)
-    parsed = pd.to_numeric(raw.where(raw != ""), errors="coerce")
-    whole = parsed.notna() & np.isfinite(parsed.fillna(0)) & (parsed.fillna(0) % 1 == 0)
-    for i in raw.index[~whole]:
+    parsed = per_value(raw, _whole_numbers)
+    for i in raw.index[parsed.isna()]:
         rejects.append(Reject(int(i), column, "unknown country code: expected a UN Comtrade numeric code "
                                               "(e.g. 156 China, 643 Russia)" if raw[i] else "missing country code",
                               raw[i]))
-    return parsed.where(whole).astype("Int64")
+    return parsed.astype("Int64")
+
+
+def _whole_numbers(raw: pd.Series) -> pd.Series:
+    """The cells that are whole numbers; <NA> for the others."""
+    parsed = _to_float(raw)
+    whole = parsed.notna() & np.isfinite(parsed.fillna(0)) & (parsed.fillna(0) % 1 == 0)
+    return parsed.where(whole)
 
 
 def _period(raw: pd.Series) -> pd.Series:
@@ -85,7 +109,9 @@ def is_blank_row(frame: pd.DataFrame) -> pd.Series:
     if frame.empty:
         return pd.Series(False, index=frame.index)
     if frame.attrs.get(CLEAN):
-        return frame.eq("").all(axis=1)
+        blank = np.zeros(len(frame), dtype=bool)
+        blank[blank_positions(frame)] = True
+        return pd.Series(blank, index=frame.index)
     return frame.apply(lambda column: _clean(column).eq("")).all(axis=1)
 
 
@@ -107,9 +133,8 @@ def comtrade_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     keep = ~blank
     for column, wanted in (("partner2Code", "0"), ("customsCode", "C00"), ("motCode", "0")):
         if column in frame:
-            values = _code_text(frame, column)
-            keep &= values.eq(wanted) | values.eq("")
-    kept = frame[keep]
+            keep &= _code_text(frame, column).isin([wanted, ""])
+    kept = frame if keep.all() else frame[keep]
     kept.attrs = dict(frame.attrs)
     return kept, int((~keep).sum() - blank.sum())
 

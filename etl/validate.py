@@ -23,37 +23,73 @@ def _flag(frame: pd.DataFrame, mask: pd.Series, column: str, reason: str) -> lis
     return [Reject(int(i), column, reason, str(frame.at[i, column])) for i in rows]
 
 
-def _period_checks(frame: pd.DataFrame, today: date) -> list[Reject]:
+def _distinct(frame: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """The distinct combinations of `columns` (in order of first appearance), and each row's position among them.
+
+    Checks of a value alone (codes, periods) run once per distinct value: a large file repeats them a lot."""
+    combined = np.zeros(len(frame), dtype=np.int64)
+    for column in columns:
+        codes, uniques = pd.factorize(frame[column].to_numpy(), use_na_sentinel=False)
+        combined = combined * max(len(uniques), 1) + codes
+    inverse, _ = pd.factorize(combined)
+    first = np.empty(inverse.max() + 1 if len(inverse) else 0, dtype=np.int64)
+    first[inverse[::-1]] = np.arange(len(inverse))[::-1]  # the last write wins: each value's first row
+    return frame[columns].iloc[first].reset_index(drop=True), inverse
+
+
+def _spread(mask: pd.Series, inverse: np.ndarray) -> np.ndarray:
+    """A mask over distinct values, as a mask over the rows they came from."""
+    return np.asarray(mask.fillna(False), dtype=bool)[inverse]
+
+
+def _period_masks(frame: pd.DataFrame, today: date) -> list[tuple[pd.Series, str]]:
     period, freq = frame["period"], frame["freq"]
     annual = freq.eq("A")
     monthly = freq.eq("M")
     shape_a = period.str.fullmatch(r"\d{4}")
     shape_m = period.str.fullmatch(r"\d{4}(0[1-9]|1[0-2])")
     blank = period.eq("")
-    out = _flag(frame, (annual | monthly) & blank, "period", "missing period")
-    out += _flag(frame, annual & ~shape_a & shape_m, "period", "period is monthly (YYYYMM) but freq is A")
-    out += _flag(frame, monthly & ~shape_m & shape_a, "period", "period is annual (YYYY) but freq is M")
-    out += _flag(frame, ((annual & ~shape_a & ~shape_m) | (monthly & ~shape_m & ~shape_a)) & ~blank, "period",
-                 "not a period: expected YYYY for annual or YYYYMM for monthly data")
     valid = (annual & shape_a) | (monthly & shape_m)
     year = pd.to_numeric(period.str[:4].where(valid), errors="coerce")
     current = today.year * 100 + today.month
     as_month = np.where(annual, year * 100 + 12, pd.to_numeric(period.where(valid & monthly), errors="coerce"))
     future = valid & ((annual & (year > today.year)) | (monthly & (pd.Series(as_month, index=frame.index) > current)))
-    out += _flag(frame, future, "period", "period is in the future")
-    out += _flag(frame, valid & (year < FIRST_YEAR), "period", f"period is before {FIRST_YEAR}")
+    return [
+        ((annual | monthly) & blank, "missing period"),
+        (annual & ~shape_a & shape_m, "period is monthly (YYYYMM) but freq is A"),
+        (monthly & ~shape_m & shape_a, "period is annual (YYYY) but freq is M"),
+        (((annual & ~shape_a & ~shape_m) | (monthly & ~shape_m & ~shape_a)) & ~blank,
+         "not a period: expected YYYY for annual or YYYYMM for monthly data"),
+        (future, "period is in the future"),
+        (valid & (year < FIRST_YEAR), f"period is before {FIRST_YEAR}"),
+    ]
+
+
+def _period_checks(frame: pd.DataFrame, today: date) -> list[Reject]:
+    distinct, inverse = _distinct(frame, ["freq", "period"])
+    out: list[Reject] = []
+    for mask, reason in _period_masks(distinct, today):
+        out += _flag(frame, _spread(mask, inverse), "period", reason)
     return out
 
 
-def _hs_checks(frame: pd.DataFrame) -> list[Reject]:
-    hs = frame["hs_code"]
+def _hs_masks(hs: pd.Series) -> list[tuple[pd.Series, str]]:
     digits = hs.str.fullmatch(r"\d+")
     lost_zero = digits & hs.str.len().isin([1, 3, 5])
-    out = _flag(frame, lost_zero, "hs_code", "HS code has an odd number of digits: a leading zero was probably lost "
-                                             "(keep codes as text, e.g. 010121 not 10121)")
     bad = ~(hs.eq("TOTAL") | (digits & hs.str.len().isin([2, 4, 6]))) & ~lost_zero
-    out += _flag(frame, hs.eq(""), "hs_code", "missing HS code")
-    out += _flag(frame, bad & hs.ne(""), "hs_code", "not an HS code: expected TOTAL or 2, 4 or 6 digits")
+    return [
+        (lost_zero, "HS code has an odd number of digits: a leading zero was probably lost "
+                    "(keep codes as text, e.g. 010121 not 10121)"),
+        (hs.eq(""), "missing HS code"),
+        (bad & hs.ne(""), "not an HS code: expected TOTAL or 2, 4 or 6 digits"),
+    ]
+
+
+def _hs_checks(frame: pd.DataFrame) -> list[Reject]:
+    distinct, inverse = _distinct(frame, ["hs_code"])
+    out: list[Reject] = []
+    for mask, reason in _hs_masks(distinct["hs_code"]):
+        out += _flag(frame, _spread(mask, inverse), "hs_code", reason)
     return out
 
 
@@ -61,7 +97,9 @@ def _length_checks(frame: pd.DataFrame) -> list[Reject]:
     """Text longer than its column: PostgreSQL would refuse the whole load, SQLite would store it silently."""
     out: list[Reject] = []
     for column, width in TEXT_WIDTHS.items():
-        length = frame[column].fillna("").astype(str).str.len()
+        distinct, inverse = _distinct(frame, [column])
+        lengths = distinct[column].fillna("").astype(str).str.len().to_numpy()
+        length = pd.Series(lengths[inverse], index=frame.index)
         out += [Reject(int(i), column, f"text too long ({length[i]} characters; at most {width})",
                        str(frame.at[i, column])) for i in frame.index[length > width]]
     return out
@@ -122,5 +160,6 @@ def validate_trade(frame: pd.DataFrame, today: date | None = None) -> tuple[pd.D
     rejects += dup_rejects
     unparsed = frame["reporter_code"].isna() | frame["partner_code"].isna()
     bad_rows = {r.row for r in rejects} | set(frame.index[unparsed])
-    good = frame[~frame.index.isin(bad_rows) & ~repeats]
+    drop = frame.index.isin(bad_rows) | repeats.to_numpy()
+    good = frame[~drop] if drop.any() else frame
     return good, rejects, int(repeats.sum())
