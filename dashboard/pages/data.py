@@ -170,12 +170,11 @@ def block(f: filters.Filters, view: GridView, start: int, end: int) -> tuple[pd.
     return frame, start + len(frame) if len(frame) < size or start + size >= ROW_LIMIT else None
 
 
-def selection_rows(f: filters.Filters, view: GridView) -> pd.DataFrame:
-    """Every row the grid can show (at most ROW_LIMIT), in its order and filtering: what the CSV holds."""
+def selection_csv(f: filters.Filters, view: GridView) -> str:
+    """Every row the grid can show (at most ROW_LIMIT), in its order and filtering, as export CSV."""
     if view.plain:
-        return queries.cached_query("dash_trade_rows", limit=ROW_LIMIT, **_where(f))
-    return queries.cached_query("dash_trade_view", cap=ROW_LIMIT, limit=ROW_LIMIT, offset=0, **_where(f),
-                                **view.binds())
+        return export.query_csv("dash_trade_rows", limit=ROW_LIMIT, **_where(f))
+    return export.query_csv("dash_trade_view", cap=ROW_LIMIT, limit=ROW_LIMIT, offset=0, **_where(f), **view.binds())
 
 
 def _filters(values: tuple[Any, ...]) -> filters.Filters:
@@ -233,8 +232,8 @@ def download(n_clicks: int | None, request: Mapping[str, Any] | None, *values: A
     """Exactly the rows the grid shows, in its order and filtering (its last request's models), as export CSV."""
     if not n_clicks:
         return no_update
-    frame = selection_rows(_filters(values), grid_view(request))
-    return {"content": export.trade_frame_csv(frame), "filename": "chokepoint_trade.csv", "type": "text/csv",
+    content = selection_csv(_filters(values), grid_view(request))
+    return {"content": content, "filename": "chokepoint_trade.csv", "type": "text/csv",
             "base64": False}
 
 
