@@ -2,8 +2,8 @@
 
 The grid never holds the selection: it asks for blocks of BLOCK rows as the user scrolls (AG Grid's infinite row
 model), and its sort and column filters travel to the server as a small model mapped through allow-lists to bound
-SQL. The selection is capped at ROW_LIMIT rows; sorting and filtering happen within those rows, as in the grid
-before, so every request costs at most ROW_LIMIT rows whatever the size of the table.
+SQL. The selection is capped at ROW_LIMIT rows (its first rows in code and period order); sorting and filtering happen
+within those rows, so every request costs at most ROW_LIMIT rows whatever the size of the table.
 """
 from __future__ import annotations
 
