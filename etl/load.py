@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import json
-from typing import Iterable, Mapping, Sequence
+from itertools import islice
+from typing import Iterable, Iterator, Mapping, Sequence
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, text
 
@@ -68,19 +68,19 @@ def delete_missing(conn: Connection, table: str, rows: Sequence[Mapping[str, obj
     return len(stale)
 
 
-def _records(frame: pd.DataFrame) -> list[tuple]:
-    """Rows as tuples in TRADE_COLUMNS order, with NaN turned into None (NULL, never 0)."""
+def _records(frame: pd.DataFrame) -> Iterator[tuple]:
+    """Rows as tuples in TRADE_COLUMNS order, with NaN turned into None (NULL, never 0), made as they are used."""
     columns = []
     for name in TRADE_COLUMNS:
-        values = frame[name].to_numpy(dtype=object)
-        if name in ("value_usd", "net_weight_kg", "qty"):
-            values = np.where(pd.isna(frame[name]).to_numpy(), None, values)
-        elif name in ("reporter_code", "partner_code"):
-            values = frame[name].astype("int64").tolist()
-        elif name == "qty_unit":
-            values = np.where(pd.isna(frame[name]).to_numpy(), None, values)
-        columns.append(values if isinstance(values, list) else values.tolist())
-    return list(zip(*columns))
+        if name in ("reporter_code", "partner_code"):
+            columns.append(frame[name].astype("int64").tolist())
+            continue
+        nullable = name in TRADE_MEASURES
+        values = frame[name].to_numpy(dtype=object, copy=nullable)
+        if nullable:
+            values[pd.isna(frame[name]).to_numpy()] = None
+        columns.append(values.tolist())
+    return zip(*columns)
 
 
 def count_source_rows(conn: Connection, source: str) -> int:
@@ -100,8 +100,8 @@ def upsert_trade(conn: Connection, frame: pd.DataFrame) -> tuple[int, int]:
     changed = 0
     records = _records(frame)
     step = 50_000
-    for start in range(0, len(records), step):
-        result = conn.exec_driver_sql(sql, records[start:start + step])
+    for _ in range(0, len(frame), step):  # batches: the rows of one batch at a time exist as tuples
+        result = conn.exec_driver_sql(sql, list(islice(records, step)))
         changed += max(result.rowcount, 0)
     inserted = sum(count_source_rows(conn, s) for s in sources) - before
     return inserted, changed - inserted
