@@ -206,3 +206,31 @@ def test_sources_are_never_added_together(ready: Settings, tmp_path: Path) -> No
     series = Evidence().series("integrated_circuits", 156, 643, "X", "A")
     assert list(series["period"]) == ["2023"]
     assert float(series["value_usd"].iloc[0]) in (1e6, 3e6)  # one source's figure, never 4e6
+
+
+def test_every_claim_chart_is_a_valid_plotly_figure_of_its_numbers(ready: Settings) -> None:
+    import plotly.graph_objects as go
+
+    from dashboard.article.charts import chart_frame, figure_for
+
+    import_file(ready, SYNTHETIC)
+    body = str(seed_row()["body"])
+    ev = Evidence(seed_row())
+    claims = claims_of(body)
+    found = check_all(claims, ev)
+    kinds = set()
+    for claim in claims:
+        verdict = found[claim.id]
+        figure, caption = figure_for(dict(verdict.chart), ev)
+        if figure is None:
+            continue
+        plain = figure.to_plotly_json()
+        go.Figure(plain)  # raises on any attribute plotly does not know
+        kinds.add(verdict.chart["chart"])
+        plotted = [y for trace in plain["data"] for y in trace["y"] if y is not None]
+        assert plotted, claim.text
+        assert caption.startswith("Source:")
+        if verdict.chart["chart"] == "headline":
+            frame = chart_frame(dict(verdict.chart), ev)
+            assert sorted(plain["data"][0]["y"]) == sorted(frame["value_usd"].dropna() / 1e9)
+    assert kinds == {"headline", "events", "goods", "price"}

@@ -1,96 +1,124 @@
-"""The chart that checks a claim: pure plotly.graph_objects figures from the claim's chart spec (no Dash)."""
+"""The chart that checks a claim, from the claim's chart spec (no Dash).
+
+Figures are plain dicts (dashboard.figures.Figure), as on every other page: a plotly.graph_objects figure with
+shapes validates its whole tree on every change, 70-180 ms per claim chart, against ~1 ms here.
+tests/test_claims.py validates each chart with go.Figure.
+"""
 from __future__ import annotations
 
+from typing import Any, Sequence
+
 import pandas as pd
-import plotly.graph_objects as go
 
 from dashboard import figures
 from dashboard.article import trade_checks
 from dashboard.article.evidence import DIRECTIONS, Evidence, strings
+from dashboard.figures import Figure, esc
 
 COLOURS = {"claim": "#c0392b", "data": "#2c3e50", "muted": "#95a5a6", "window": "rgba(243, 156, 18, 0.18)",
            "baseline": "#7f8c8d"}
 SERIES_NAMES = {"total": "China–Russia trade (total)", "cn_to_ru": "China's exports to Russia",
                 "ru_to_cn": "China's imports from Russia"}
+INVASION = "2022-02-24"
 
 
-def _layout(fig: go.Figure, title: str, yaxis: str | None = None) -> go.Figure:
-    fig.update_layout(title={"text": title, "font": {"size": 15}}, template=figures.TEMPLATE, yaxis_title=yaxis,
-                      legend={"orientation": "h", "y": -0.2}, margin={"t": 50, "r": 10, "l": 55, "b": 10},
-                      height=380)
-    return fig
+def _layout(title: str, yaxis: str | None = None, subtitle: str | None = None, **extra: Any) -> dict[str, Any]:
+    heading: dict[str, Any] = {"text": esc(title), "font": {"size": 15}}
+    if subtitle:  # plotly does not wrap titles: the long part goes on its own line
+        heading["subtitle"] = {"text": esc(subtitle), "font": {"size": 12}}
+    return {"title": heading, "template": figures.TEMPLATE, "font": figures.FONT,
+            "yaxis": {"title": {"text": yaxis}}, "legend": {"orientation": "h", "y": -0.2},
+            "margin": {"t": 70 if subtitle else 50, "r": 10, "l": 55, "b": 10}, "height": 380, "annotations": [],
+            "shapes": [], **extra}
 
 
-def headline_chart(frame: pd.DataFrame, spec: dict[str, object]) -> go.Figure:
+def _plain(values: Sequence[Any]) -> list[Any]:
+    """Numbers for JSON, NULL (NaN, NA) as None: a gap, never 0."""
+    return [None if pd.isna(v) else float(v) for v in values]
+
+
+def headline_chart(frame: pd.DataFrame, spec: dict[str, object]) -> Figure:
     """The headline series by year, the claimed year highlighted, the claim drawn with its stated precision."""
     rows = frame[frame["direction"] == spec["series"]].sort_values("year")
     year = spec.get("year")
-    colours = [COLOURS["claim"] if y == year else COLOURS["data"] for y in rows["year"]]
-    fig = go.Figure(go.Bar(x=rows["year"], y=rows["value_usd"] / 1e9, marker_color=colours,
-                           name=SERIES_NAMES.get(str(spec["series"]), str(spec["series"])),
-                           hovertemplate="%{x}: USD %{y:.1f} bn<extra></extra>"))
+    years = [int(y) for y in rows["year"]]
+    name = SERIES_NAMES.get(str(spec["series"]), str(spec["series"]))
+    traces = [{"type": "bar", "x": years, "y": _plain(rows["value_usd"] / 1e9), "name": esc(name),
+               "marker": {"color": [COLOURS["claim"] if y == year else COLOURS["data"] for y in years]},
+               "hovertemplate": "%{x}: USD %{y:.1f} bn<extra></extra>"}]
     if year is not None:
-        fig.add_scatter(x=[year], y=[float(spec["claimed"]) / 1e9], mode="markers", name=f"Article: {spec['label']}",
-                        marker={"symbol": "diamond", "size": 12, "color": "#f39c12", "line": {"width": 1}},
-                        error_y={"type": "constant", "value": float(spec["tolerance"]) / 1e9, "visible": True},
-                        hovertemplate="Article: USD %{y:.1f} bn<extra></extra>")
-    return _layout(fig, f"{SERIES_NAMES.get(str(spec['series']))}: China customs, USD bn", "USD bn")
+        traces.append({"type": "scatter", "x": [year], "y": [float(spec["claimed"]) / 1e9], "mode": "markers",
+                       "name": esc(f"Article: {spec['label']}"),
+                       "marker": {"symbol": "diamond", "size": 12, "color": "#f39c12", "line": {"width": 1}},
+                       "error_y": {"type": "constant", "value": float(spec["tolerance"]) / 1e9, "visible": True},
+                       "hovertemplate": "Article: USD %{y:.1f} bn<extra></extra>"})
+    return figures.figure(traces, _layout(f"{SERIES_NAMES.get(str(spec['series']))}: China customs, USD bn",
+                                          "USD bn"))
 
 
-def events_chart(frame: pd.DataFrame, spec: dict[str, object]) -> go.Figure:
+def events_chart(frame: pd.DataFrame, spec: dict[str, object]) -> Figure:
     """The events timeline around the stated date, the stated window shaded and the matching event marked."""
     start, end = pd.Timestamp(str(spec["from"])), pd.Timestamp(str(spec["to"]))
     dates = pd.to_datetime(frame["event_date"])
     near = frame[(dates >= start - pd.DateOffset(months=9)) & (dates <= end + pd.DateOffset(months=9))]
     match = spec.get("match")
     chosen = near["title"] == (match.get("title") if isinstance(match, dict) else None)
-    fig = go.Figure()
+    traces = []
     for mask, name, colour, size in ((~chosen, "Timeline events", COLOURS["data"], 9),
                                      (chosen, "Matching event", COLOURS["claim"], 15)):
         part = near[mask]
-        fig.add_scatter(x=part["event_date"], y=part["jurisdiction"], mode="markers", name=name,
-                        marker={"size": size, "color": colour}, customdata=part[["title", "source"]],
-                        hovertemplate="%{x}: %{customdata[0]}<br>Source: %{customdata[1]}<extra></extra>")
-    fig.add_vrect(x0=start, x1=end + pd.Timedelta(days=1), fillcolor=COLOURS["window"], line_width=0,
-                  annotation_text=f"Article: {spec['label']}", annotation_position="top left")
-    fig.update_xaxes(type="date")
-    return _layout(fig, "Sanctions, export-control and diplomatic events")
+        traces.append({"type": "scatter", "x": [str(d) for d in part["event_date"]],
+                       "y": [esc(j) for j in part["jurisdiction"]], "mode": "markers", "name": name,
+                       "marker": {"size": size, "color": colour},
+                       "customdata": [[esc(t), esc(s)] for t, s in zip(part["title"], part["source"])],
+                       "hovertemplate": "%{x}: %{customdata[0]}<br>Source: %{customdata[1]}<extra></extra>"})
+    x0, x1 = start.strftime("%Y-%m-%d"), (end + pd.Timedelta(days=1)).strftime("%Y-%m-%d")
+    layout = _layout("Sanctions, export-control and diplomatic events", xaxis={"type": "date"})
+    layout["shapes"].append({"type": "rect", "xref": "x", "yref": "paper", "x0": x0, "x1": x1, "y0": 0, "y1": 1,
+                             "fillcolor": COLOURS["window"], "line": {"width": 0}, "layer": "below"})
+    layout["annotations"].append({"text": esc(f"Article: {spec['label']}"), "xref": "x", "yref": "paper", "x": x0,
+                                  "y": 1, "xanchor": "left", "yanchor": "top", "showarrow": False})
+    return figures.figure(traces, layout)
 
 
-def goods_chart(ev: Evidence, spec: dict[str, object]) -> go.Figure:
+def goods_chart(ev: Evidence, spec: dict[str, object]) -> Figure:
     """The claim's categories per period (annual, else monthly), 2021 baseline and the invasion marked."""
     direction = str(spec["direction"])
     reporter, partner, flow, label = DIRECTIONS[direction]
     categories = strings(spec["categories"])
     found = trade_checks.flow_of(ev, categories, direction)
     freq = found.freq if found else "A"
-    fig = go.Figure()
+    traces = []
     for category in categories:
         frame = ev.series(category, reporter, partner, flow, freq)
-        x = frame["period"].astype(int) if freq == "A" else pd.to_datetime(frame["period"], format="%Y%m")
-        fig.add_bar(x=x, y=frame["value_usd"] / 1e6, name=ev.category_label(category),
-                    hovertemplate="%{x}: USD %{y:,.1f} mn<extra>" + ev.category_label(category) + "</extra>")
-    invasion = 2021.5 if freq == "A" else pd.Timestamp("2022-02-24").timestamp() * 1000
-    fig.add_vline(x=invasion, line_dash="dash", line_color=COLOURS["claim"])
-    fig.update_layout(barmode="stack")
-    if freq == "A":
-        fig.update_xaxes(type="linear", dtick=1)
-    return _layout(fig, f"{label}: {spec['label']} (dashed line: February 2022 invasion)", "USD mn")
+        x = ([int(p) for p in frame["period"]] if freq == "A"
+             else [f"{p[:4]}-{p[4:6]}-01" for p in frame["period"].astype(str)])
+        name = esc(ev.category_label(category))
+        traces.append({"type": "bar", "x": x, "y": _plain(frame["value_usd"] / 1e6), "name": name,
+                       "hovertemplate": "%{x}: USD %{y:,.1f} mn<extra>" + name + "</extra>"})
+    invasion = 2021.5 if freq == "A" else INVASION
+    layout = _layout(label, "USD mn", f"{spec['label']}; dashed line: the February 2022 invasion", barmode="stack",
+                     xaxis={"type": "linear", "dtick": 1} if freq == "A" else {"type": "date"})
+    layout["shapes"].append({"type": "line", "xref": "x", "yref": "paper", "x0": invasion, "x1": invasion,
+                             "y0": 0, "y1": 1, "line": {"dash": "dash", "color": COLOURS["claim"]}})
+    return figures.figure(traces, layout)
 
 
-def price_chart(ev: Evidence, spec: dict[str, object]) -> go.Figure:
+def price_chart(ev: Evidence, spec: dict[str, object]) -> Figure:
     """USD per tonne of China's imports from Russia against everyone else, per year after 2021."""
-    fig = go.Figure()
+    traces = []
     for category in strings(spec["categories"]):
         values = trade_checks.unit_values(ev, category)
         if not values:
             continue
         years = [v[0] for v in values]
-        name = ev.category_label(category)
-        fig.add_scatter(x=years, y=[v[1] for v in values], name=f"{name}: Russia", mode="lines+markers")
-        fig.add_scatter(x=years, y=[v[2] for v in values], name=f"{name}: other suppliers", mode="lines+markers",
-                        line={"dash": "dot"})
-    return _layout(fig, "China's import prices: Russia vs other suppliers", "USD per tonne")
+        name = esc(ev.category_label(category))
+        traces.append({"type": "scatter", "x": years, "y": [v[1] for v in values], "name": f"{name}: Russia",
+                       "mode": "lines+markers"})
+        traces.append({"type": "scatter", "x": years, "y": [v[2] for v in values],
+                       "name": f"{name}: other suppliers", "mode": "lines+markers", "line": {"dash": "dot"}})
+    return figures.figure(traces, _layout("China's import prices: Russia vs other suppliers", "USD per tonne",
+                                          xaxis={"type": "category"}))
 
 
 def chart_frame(spec: dict[str, object], ev: Evidence) -> pd.DataFrame:
@@ -115,7 +143,7 @@ def chart_frame(spec: dict[str, object], ev: Evidence) -> pd.DataFrame:
     return pd.DataFrame()
 
 
-def figure_for(spec: dict[str, object], ev: Evidence) -> tuple[go.Figure | None, str]:
+def figure_for(spec: dict[str, object], ev: Evidence) -> tuple[Figure | None, str]:
     """(figure or None for an empty state, caption naming the source)."""
     kind = spec.get("chart")
     if kind == "headline":
