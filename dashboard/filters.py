@@ -7,13 +7,15 @@ No Dash import here, so the rules are unit-testable on their own.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Mapping
 from urllib.parse import parse_qsl, urlencode
 
 import pandas as pd
 
 CHINA, RUSSIA = 156, 643
-FIRST_YEAR, LAST_YEAR = 2010, 2030
+# The year slider ends at the current year: later years cannot have trade data yet.
+FIRST_YEAR, LAST_YEAR = 2010, date.today().year
 BASE_YEAR = 2021  # the last full year before the invasion: every "change vs" and index uses it
 FREQS = ("A", "M")
 FLOWS = ("X", "M")
