@@ -218,10 +218,19 @@ def headline_figure(frame: pd.DataFrame, events: pd.DataFrame | None = None,
     traces.append(line(x, [_bn(v) for v in total], "Total trade", TOTAL_COLOR, "A",
                        line={"color": TOTAL_COLOR, "width": 3}, marker={"size": 6}, hovertemplate="%{y:.1f} bn"))
     layout = base_layout("USD bn", freq="A") | {"barmode": "stack"}
-    layout["annotations"] += _peak_label(x, total, label_year)
+    layout["annotations"] += _peak_label(x, total, label_year) + _disputed(frame, x, total)
     if axis:
         add_events(traces, layout, events, int(axis[0]), int(axis[-1]))
     return figure(traces, layout)
+
+
+def _disputed(frame: pd.DataFrame, x: Sequence[str], total: Sequence[float | None]) -> list[dict[str, Any]]:
+    """A mark over each year whose reference note flags the figure as doubtful, the note on hover."""
+    if "note" not in frame:
+        return []
+    return [{"x": f"{d[:4]}-07-02", "y": v / BN, "text": "disputed", "hovertext": esc(note), "showarrow": False,
+             "yshift": 16, "font": {"size": 11, "color": EVENT_COLOR}}
+            for d, v, note in zip(x, total, frame["note"]) if v is not None and str(note).startswith("SUSPECT")]
 
 
 def _peak_label(x: Sequence[str], total: Sequence[float | None], year: int | None) -> list[dict[str, Any]]:

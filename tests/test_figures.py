@@ -88,6 +88,8 @@ def test_headline_labels_the_2023_record_from_the_bundled_figures(settings: Sett
     fig = valid_headline_figure(headline, queries.run_query("dash_events"), label_year=2023)
     texts = [a.text for a in fig.layout.annotations]
     assert "2023: USD 240.1 bn — a record at the time" in texts
+    (disputed,) = [a for a in fig.layout.annotations if a.text == "disputed"]  # 2015's figure conflicts
+    assert disputed.x.startswith("2015") and disputed.hovertext.startswith("SUSPECT (conflicts with -27.8%")
     bars = {t.name: list(t.y) for t in fig.data if t.type == "bar"}
     exports = bars["China → Russia (China's exports)"]
     assert exports[list(headline["year"]).index(2021)] is None  # split not found: no bar, not a zero bar
