@@ -1,6 +1,7 @@
 -- One block of the Data page's grid in the selection's own order (no column sort or filter): rows
--- offset .. offset + limit - 1 of dash_trade_rows. The page keeps offset + limit within the 5,000-row cap, so a block
--- reads at most that many rows whatever the size of the table; names are joined to the block's rows only.
+-- offset .. offset + limit - 1 of dash_trade_rows (no offset given: the first block). The page keeps offset + limit
+-- within the 5,000-row cap, so a block reads at most that many rows whatever the size of the table; names are joined
+-- to the block's rows only.
 SELECT b.reporter_code, r.name AS reporter, b.partner_code, p.name AS partner,
        b.flow, b.freq, b.period, b.classification, b.hs_code, h.description AS hs_description,
        b.value_usd, b.net_weight_kg, b.qty, b.qty_unit, b.source, b.source_ref, b.retrieved_at
@@ -17,7 +18,7 @@ FROM (SELECT t.reporter_code, t.partner_code, t.flow, t.freq, t.period, t.classi
                   JOIN category k ON k.name = ch.category
                   WHERE k.kind = 'chpl_tier' AND ch.category = CAST(:category AS VARCHAR(50)))))
       ORDER BY t.hs_code, t.period, t.source, t.classification
-      LIMIT :limit OFFSET :offset) b
+      LIMIT :limit OFFSET COALESCE(CAST(:offset AS INTEGER), 0)) b
 LEFT JOIN country r ON r.code = b.reporter_code
 LEFT JOIN country p ON p.code = b.partner_code
 LEFT JOIN hs_code h ON h.code = b.hs_code

@@ -19,7 +19,7 @@ WITH selection AS (
                 JOIN category k ON k.name = ch.category
                 WHERE k.kind = 'chpl_tier' AND ch.category = CAST(:category AS VARCHAR(50)))))
     ORDER BY t.hs_code, t.period, t.source, t.classification
-    LIMIT :cap
+    LIMIT COALESCE(CAST(:cap AS INTEGER), 5000)  -- no cap given: the Data page's, 5,000 rows
 ),
 named AS (
     SELECT s.reporter_code, r.name AS reporter, s.partner_code, p.name AS partner,
@@ -95,4 +95,4 @@ ORDER BY CASE WHEN CAST(:dir1 AS VARCHAR(4)) = 'asc' THEN k.text1 END ASC NULLS 
          CASE WHEN CAST(:dir3 AS VARCHAR(4)) = 'asc' THEN k.number3 END ASC NULLS FIRST,
          CASE WHEN CAST(:dir3 AS VARCHAR(4)) = 'desc' THEN k.number3 END DESC NULLS LAST,
          k.hs_code, k.period, k.source, k.classification
-LIMIT :limit OFFSET :offset
+LIMIT :limit OFFSET COALESCE(CAST(:offset AS INTEGER), 0)
