@@ -113,13 +113,14 @@ def _prepare(info: csv_file.CsvFile, retrieved_at: str) -> Prepared:
     rows = csv_file.read_rows(info)
     # A record of the wrong width is rejected before anything else looks at it: its fields are misaligned.
     misshapen = [Reject(b.row, b.column, b.reason, b.value) for b in rows.bad]
-    raw = rows.frame.drop(index=[r.row for r in misshapen])
+    raw = rows.frame.drop(index=[r.row for r in misshapen]) if misshapen else rows.frame
     kept, skipped = comtrade_rows(raw) if info.layout == "comtrade" else (raw, 0)
     positions = kept.index.to_list()
     convert = comtrade_to_trade if info.layout == "comtrade" else long_to_trade
     typed, rejects = convert(kept.reset_index(drop=True), info.source, info.source_ref, retrieved_at)
     good, more, repeats = validate_trade(typed)
-    good = good[~good.index.isin({r.row for r in rejects})]  # values that did not parse are rejects too
+    if rejects:  # values that did not parse are rejects too
+        good = good[~good.index.isin({r.row for r in rejects})]
     found = misshapen + [replace(r, row=positions[r.row], others=tuple(positions[o] for o in r.others))
                          for r in rejects + more]
     return Prepared(good, found, rows, skipped + repeats)
