@@ -336,8 +336,11 @@ def read_rows_fast(info: CsvFile) -> Rows | None:
         return None
     names = _wanted(info)
     positions = [info.header.index(c) for c in names]
-    frame = pd.read_csv(io.BytesIO(data), sep=info.delimiter, header=None, skiprows=1, usecols=positions,
-                        dtype=object, na_filter=False, quoting=csv.QUOTE_NONE, encoding="utf-8", engine="c")
+    try:
+        frame = pd.read_csv(io.BytesIO(data), sep=info.delimiter, header=None, skiprows=1, usecols=positions,
+                            dtype=object, na_filter=False, quoting=csv.QUOTE_NONE, encoding="utf-8", engine="c")
+    except ValueError:  # pandas' parser and decoding errors: the strict reader names the problem
+        return None
     del data
     frame = frame[positions].set_axis(names, axis=1)
     if len(frame) != len(lines):
