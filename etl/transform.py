@@ -43,7 +43,7 @@ def _clean(values: pd.Series) -> pd.Series:
 PLACEHOLDERS = r"(?i)[+-]?nan|null|none|n/?a|#n/?a|-+|\.+|\?+"
 
 
-def per_value(values: pd.Series, convert: Callable[[pd.Series], pd.Series]) -> pd.Series:
+def _per_value(values: pd.Series, convert: Callable[[pd.Series], pd.Series]) -> pd.Series:
     """convert(values), computed once per distinct value: codes, periods and units repeat across a large file."""
     codes, uniques = pd.factorize(values.to_numpy(), use_na_sentinel=False)
     converted = convert(pd.Series(uniques, dtype=values.dtype))
@@ -63,7 +63,7 @@ def _to_float(raw: pd.Series) -> pd.Series:
 def _numbers(frame: pd.DataFrame, column: str, rejects: list[Reject]) -> pd.Series:
     """Parse a numeric column: blank -> NaN (not reported); text that is not a number -> a reject."""
     raw = _text(frame, column)
-    parsed = per_value(raw, _to_float) if _repeats(raw) else _to_float(raw)
+    parsed = _per_value(raw, _to_float) if _repeats(raw) else _to_float(raw)
     bad = parsed.isna() & raw.ne("")
     placeholder = raw[bad].str.fullmatch(PLACEHOLDERS)  # only the bad cells: a regex per cell is costly
     for i in raw.index[bad]:
@@ -76,7 +76,7 @@ def _numbers(frame: pd.DataFrame, column: str, rejects: list[Reject]) -> pd.Seri
 def _codes(frame: pd.DataFrame, column: str, rejects: list[Reject]) -> pd.Series:
     """Country codes: whole numbers (nullable Int64); anything else is a reject and <NA> here."""
     raw = _text(frame, column)
-    parsed = per_value(raw, _whole_numbers)
+    parsed = _per_value(raw, _whole_numbers)
     for i in raw.index[parsed.isna()]:
         rejects.append(Reject(int(i), column, "unknown country code: expected a UN Comtrade numeric code "
                                               "(e.g. 156 China, 643 Russia)" if raw[i] else "missing country code",
