@@ -97,9 +97,13 @@ CREATE TABLE IF NOT EXISTS trade_flow (
         (source, reporter_code, partner_code, flow, freq, period, classification, hs_code)
 );
 
--- The dashboard's query path: one pair of countries, one flow and frequency, a set of codes, a period range.
-CREATE INDEX IF NOT EXISTS ix_trade_flow_lookup
-    ON trade_flow (reporter_code, partner_code, flow, freq, hs_code, period);
+-- The dashboard's query path: one pair of countries, one flow and frequency, a set of codes, a period range. With
+-- source and classification last, the index also holds the Data page's row order (code, period, source,
+-- classification), so the first rows of a selection are read in order instead of sorted. It replaces
+-- ix_trade_flow_lookup, the same index without those two columns: databases made before are migrated by init.
+DROP INDEX IF EXISTS ix_trade_flow_lookup;
+CREATE INDEX IF NOT EXISTS ix_trade_flow_pair
+    ON trade_flow (reporter_code, partner_code, flow, freq, hs_code, period, source, classification);
 -- Supplier comparisons: every reporter exporting one code to one partner.
 CREATE INDEX IF NOT EXISTS ix_trade_flow_partner_code
     ON trade_flow (partner_code, flow, freq, hs_code, period);
