@@ -187,9 +187,10 @@ def _pages_md(fig: dict[str, Any] | None, small: str) -> list[str]:
              "Headless Chromium, from navigation to every chart drawn (plot SVG, grid or empty state in every chart "
              "card; nothing loading). First visit: a fresh browser. Repeat: the median of three more visits in the "
              "same browser. Seconds. On the empty database the Dual-use, Energy and Suppliers pages draw no chart "
-             "(each card says what to load instead), so plotly.js is neither fetched nor run there: against it, the "
-             "ratio prices drawing charts at all. The last column compares the large database with the small one: "
-             "the same pages drawing the same charts.", "",
+             "and no grid (each card says what to load instead): plotly.js is loaded with every page, but neither "
+             "the graph nor the grid component is fetched and nothing is drawn. Against it, the ratio prices drawing "
+             "charts and grids at all. The last column compares the large database with the small one: the same "
+             "pages drawing the same charts.", "",
              f"| page | first, large | first, empty | ratio | repeat, large | repeat, empty | ratio | "
              f"repeat, {int(small):,} | large / {int(small):,} |", "|---|---|---|---|---|---|---|---|---|"]
     for path, r in fig.items():
