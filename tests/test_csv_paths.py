@@ -36,7 +36,17 @@ MADE: dict[str, tuple[bytes, bool]] = {
     "long_first_row": (f"{HEADER}\n{ROW},1\n{OTHER}\n".encode(), False),
     "empty_extra_fields": (f"{HEADER}\n{ROW},,\n{OTHER}\n".encode(), False),
     "lone_cr": (f"{HEADER}\r{ROW}\r{OTHER}\r".encode(), False),
-    "quoted": (f"{HEADER}\n{ROW}\n156,643,M,A,2022,8542,\"12\",,,\n".encode(), False),
+    "quoted": (f"{HEADER}\n{ROW}\n156,643,M,A,2022,8542,\"12\",,,\n".encode(), True),
+    "quoted_delimiter": (f"{HEADER}\n{ROW}\n156,643,M,A,2022,8542,12,,,\"kg, net\"\n".encode(), True),
+    "quoted_quotes": (f"{HEADER}\n\"156\",643,M,A,2022,8542,12,,,\"a \"\"b\"\", c\"\n\"\",643,M,A,2023,8542,1,,,\n".encode(),
+                      True),
+    "quoted_long_row": (f"{HEADER}\n{ROW}\n156,643,M,A,2022,8542,12,,,\"kg\",x\n".encode(), False),
+    "quoted_short_row": (f"{HEADER}\n{ROW}\n156,643,M,A,2022,8542,\"12,,,\"\n".encode(), False),
+    "quoted_newline": (f"{HEADER}\n{ROW}\n156,643,M,A,2022,8542,12,,,\"kg\nnet\"\n{OTHER}\n".encode(), False),
+    "quote_inside_field": (f"{HEADER}\n{ROW}\n156,643,M,A,2022,8542,12,,,k\"g\n".encode(), False),
+    "text_after_quote": (f"{HEADER}\n{ROW}\n156,643,M,A,2022,8542,12,,,\"kg\"s\n".encode(), False),
+    "space_before_quote": (f"{HEADER}\n{ROW}\n156,643,M,A,2022,8542,12,,, \"kg\"\n".encode(), False),
+    "unclosed_quote": (f"{HEADER}\n{ROW}\n156,643,M,A,2022,8542,12,,,\"kg\n{OTHER}\n".encode(), False),
     "latin1": (f"{HEADER}\n{ROW}\n156,643,M,A,2022,8542,12,,,St\u00fcck\n".encode("latin-1"), False),
     "header_only": (f"{HEADER}\n\n".encode(), False),
 }
@@ -115,3 +125,35 @@ def test_fast_path_declines_a_truncated_gzip(tmp_path: Path) -> None:
     assert csv_file.read_rows_fast(info) is None
     with pytest.raises(InputError, match="damaged or truncated"):
         csv_file.read_rows(info)
+
+
+def test_fast_path_agrees_with_the_strict_path_on_random_quoting(tmp_path: Path) -> None:
+    import random
+
+    rng = random.Random(5)
+    pieces = ["kg", "a,b", 'say ""hi""', "", " x ", '"', ",", "n.e.s.", "Stück", "\t"]
+
+    def field(value: str) -> str:
+        roll = rng.random()
+        if roll < 0.4:
+            return '"' + value.replace('"', '""') + '"'  # well quoted
+        if roll < 0.45:
+            return rng.choice(['"' + value, value + '"x', ' "' + value + '"', '"' + value + '"y'])  # broken
+        return value.replace('"', "").replace(",", "")
+    answered = 0
+    for case in range(120):
+        rows = [HEADER]
+        for _ in range(rng.randint(1, 6)):
+            values = ["156", "643", "M", "A", "2022", "8542", "12", "", "", rng.choice(pieces) + rng.choice(pieces)]
+            rows.append(",".join(field(v) if rng.random() < 0.5 else v.replace('"', "").replace(",", "")
+                                 for v in values))
+        path = tmp_path / f"synthetic_random_{case}.csv"
+        path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+        info = csv_file.inspect(path)
+        fast = csv_file.read_rows_fast(info)
+        kind, strict = _outcome(csv_file.read_rows_strict, info)
+        if fast is not None:
+            answered += 1
+            assert kind == "rows", (path.read_text(), strict)
+            _assert_same(fast, strict)  # type: ignore[arg-type]
+    assert 20 < answered < 100, answered  # both paths were exercised

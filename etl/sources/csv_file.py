@@ -290,8 +290,8 @@ def read_rows_strict(info: CsvFile) -> Rows:
 
 
 def _plain_content(info: CsvFile) -> bytes | None:
-    """The file's bytes when every record is one line and every field is literal text: UTF-8, no quote, no NUL,
-    no lone carriage return (CR LF becomes LF). None otherwise, and for a damaged gzip."""
+    """The file's bytes when every record is one line: UTF-8, no NUL, no lone carriage return (CR LF becomes LF).
+    None otherwise, and for a damaged gzip. Quotes are checked line by line (_plain_lines)."""
     if info.encoding not in ("utf-8", "utf-8-sig"):
         return None
     try:
@@ -299,7 +299,7 @@ def _plain_content(info: CsvFile) -> bytes | None:
         data = gzip.decompress(data) if info.compression == "gzip" else data
     except (OSError, EOFError, zlib.error):
         return None
-    if b'"' in data or b"\x00" in data:
+    if b"\x00" in data:
         return None
     if b"\r" in data:
         data = data.replace(b"\r\n", b"\n")
@@ -313,9 +313,36 @@ def _plain_content(info: CsvFile) -> bytes | None:
     return data
 
 
+# A whole quoted field ("" inside for a quote) on one line. Starting with the quote lets the regex engine jump
+# from quote to quote; that the field sits between delimiters is checked after (_bare).
+_QUOTED_FIELD = re.compile(rb'"(?:[^"\n]|"")*"')
+
+
+def _bare(data: bytes, delimiter: bytes) -> bytes | None:
+    """The data with each quoted field replaced by a NUL (the data has none), so that its delimiters and lines
+    are the records' own; None when a quote is anywhere but around a whole field on one line."""
+    if b'"' not in data:
+        return data
+    bare = _QUOTED_FIELD.sub(b"\x00", data)
+    if b'"' in bare:
+        return None
+    glued = re.compile(rb"\x00[^" + re.escape(delimiter) + rb"\n]")  # a field that goes on after its quotes
+    if glued.search(bare) or glued.search(bare[::-1]):
+        return None
+    return bare
+
+
 def _plain_lines(info: CsvFile, data: bytes) -> list[int] | None:
-    """The line number of each data record, when the header and every non-empty line have the header's width."""
-    lines = data.split(b"\n")
+    """The line number of each data record, when the header and every non-empty line have the header's width.
+
+    Quotes are allowed around whole fields on one line (they may hold delimiters): then every line is one record.
+    A quote anywhere else (a field quoted over several lines, text after a closing quote) leaves the file to the
+    strict reader."""
+    bare = _bare(data, info.delimiter.encode())
+    if bare is None:
+        return None
+    lines = bare.split(b"\n")
+    del bare
     counts = np.fromiter(map(bytes.count, lines, repeat(info.delimiter.encode())), np.int64, len(lines))
     empty = np.fromiter(map(len, lines), np.int64, len(lines)) == 0
     del lines
@@ -327,8 +354,8 @@ def _plain_lines(info: CsvFile, data: bytes) -> list[int] | None:
 def read_rows_fast(info: CsvFile) -> Rows | None:
     """read_rows by pandas' C parser, for the common plain file; None when only read_rows_strict can tell.
 
-    Plain: as _plain_content says, every line as wide as the header, and no record that is blank in the columns
-    we read. Then both readers see the same records, fields and lines; anything else goes to the strict reader,
+    Plain: as _plain_content and _plain_lines say (one line per record, as wide as the header, quotes only around
+    whole fields), and no record that is blank in the columns we read. Then both readers see the same records, fields and lines; anything else goes to the strict reader,
     which finds and names every problem."""
     data = _plain_content(info)
     lines = _plain_lines(info, data) if data is not None else None
@@ -338,7 +365,8 @@ def read_rows_fast(info: CsvFile) -> Rows | None:
     positions = [info.header.index(c) for c in names]
     try:
         frame = pd.read_csv(io.BytesIO(data), sep=info.delimiter, header=None, skiprows=1, usecols=positions,
-                            dtype=object, na_filter=False, quoting=csv.QUOTE_NONE, encoding="utf-8", engine="c")
+                            dtype=object, na_filter=False, quoting=csv.QUOTE_MINIMAL, doublequote=True,
+                            encoding="utf-8", engine="c")
     except ValueError:  # pandas' parser and decoding errors: the strict reader names the problem
         return None
     del data

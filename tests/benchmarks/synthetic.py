@@ -257,17 +257,43 @@ def _text(values: np.ndarray) -> list[str]:
     return ["" if v != v else repr(v) for v in values.tolist()]
 
 
+def _quoted(text: str) -> str:
+    """A CSV field as Comtrade's downloads write it: in quotes when it holds a comma or a quote."""
+    return '"' + text.replace('"', '""') + '"' if "," in text or '"' in text else text
+
+
+def _labels() -> tuple[dict[int, tuple[str, str]], dict[str, str]]:
+    """(country code -> (ISO3, name), HS code -> description field) from the bundled reference data."""
+    countries = {int(str(r["code"])): (str(r["iso3"]), _quoted(str(r["name"]))) for r in reference.countries()}
+    described = {str(r["code"]): _quoted(str(r["description"])) for r in reference.hs_codes()}
+    return countries, described
+
+
 def write_comtrade_csv(path: Path, n: int, core: int | None = None) -> None:
-    """A Comtrade Plus layout CSV (47 columns) of n synthetic rows, the rows of build_database(n, core)."""
+    """A Comtrade Plus layout CSV (47 columns) of n synthetic rows, the rows of build_database(n, core).
+
+    The text columns are filled as in a real download: country and flow names, and the code's description
+    (the bundled one, else a generic one), quoted where it holds a comma, as most HS descriptions do."""
     data = decode(cells(n, core))
-    line = ("C,{freq},{year}0101,{year},{month},{period},{reporter},,,{flow},,{partner},,,0,W00,World,H6,HS,True,"
-            "{code},,{level},True,C00,TOTAL CPC,0,0,TOTAL MOT,-1,N/A,0,False,-1,N/A,0,False,{weight},False,0,False,"
-            ",,{value},0,True,False\n")
+    countries, described = _labels()
+    line = ("C,{freq},{year}0101,{year},{month},{period},{reporter},{reporter_iso},{reporter_name},{flow},"
+            "{flow_name},{partner},{partner_iso},{partner_name},0,W00,World,H6,HS,True,"
+            "{code},{description},{level},True,C00,TOTAL CPC,0,0,TOTAL MOT,-1,N/A,0,False,-1,N/A,0,False,{weight},"
+            "False,0,False,,,{value},0,True,False\n")
+    flows = {"X": "Export", "M": "Import", "RX": "Re-export", "RM": "Re-import"}
+    generic = _quoted("Other goods, n.e.c. (synthetic code)")
+
+    def country(code: int) -> tuple[str, str]:
+        return countries.get(code, (f"C{code}", f"Country {code}"))
+
     columns = zip(data["freq"].tolist(), data["period"].tolist(), data["reporter_code"].tolist(),
                   data["flow"].tolist(), data["partner_code"].tolist(), data["hs_code"].tolist(),
                   _text(data["net_weight_kg"]), _text(data["value_usd"]))
     with path.open("w", encoding="utf-8", newline="") as out:
         out.write(",".join(COMTRADE_HEADER) + "\n")
         out.writelines(line.format(freq=f, year=p[:4], month="52" if f == "A" else int(p[4:]), period=p, reporter=r,
-                                   flow=x, partner=q, code=h, level=len(h), weight=w, value=v)
+                                   reporter_iso=country(r)[0], reporter_name=country(r)[1], flow=x,
+                                   flow_name=flows.get(x, x), partner=q, partner_iso=country(q)[0],
+                                   partner_name=country(q)[1], code=h, description=described.get(h, generic),
+                                   level=len(h), weight=w, value=v)
                        for f, p, r, x, q, h, w, v in columns)
