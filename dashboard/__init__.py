@@ -28,4 +28,8 @@ def create_app(settings: Settings) -> dash.Dash:
 
     app.layout = layout
     security.install(app)
+    # Dash completes its setup (the callback map among it) on the first request it serves; a request arriving on
+    # another thread meanwhile finds its callback missing and fails with HTTP 500. Serving one request here,
+    # before any client's, closes that window in every process (each gunicorn worker included).
+    app.server.test_client().get("/")
     return app

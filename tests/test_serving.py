@@ -65,3 +65,15 @@ def test_gunicorn_serves_with_two_workers_on_loopback(cli_env: dict[str, str], t
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
         log.close()
+
+
+def test_the_app_is_fully_set_up_before_its_first_client(settings) -> None:  # type: ignore[no-untyped-def]
+    # Concurrent first requests to a threaded worker once met a half-built callback map (HTTP 500 under load).
+    from dashboard import create_app
+    from etl.pipeline import init_db
+
+    init_db(settings)
+    app = create_app(settings)
+    outputs = set(app.callback_map)
+    assert "download-csv-target.data" in outputs
+    assert any('"chart":"flows"' in key for key in outputs) and any("article-claim" in key for key in outputs)

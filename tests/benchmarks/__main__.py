@@ -101,11 +101,16 @@ def measure(run: Run, folder: Path, wanted: set[str]) -> dict[str, Any]:
 
 
 def concurrency(database_url: str, bodies: list[tuple[str, dict[str, Any]]], folder: Path) -> dict[str, Any]:
-    proc, url = bench_serve.start_gunicorn(database_url, folder / "gunicorn.log")
+    log = folder / "gunicorn.log"
+    proc, url = bench_serve.start_gunicorn(database_url, log)
     try:
-        return bench_serve.load(url, bodies)
+        found = bench_serve.load(url, bodies)
     finally:
         bench_serve.stop(proc)
+    if found["errors"]:  # the log goes with the temporary folder: show why before it does
+        print(f"{found['errors']} failed requests {found['failed']}; gunicorn's log ends:\n"
+              f"{log.read_text()[-6000:]}", file=sys.stderr)
+    return found
 
 
 def main(argv: Sequence[str] | None = None) -> int:

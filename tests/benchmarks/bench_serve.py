@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -114,8 +115,9 @@ def load(url: str, bodies: list[tuple[str, dict[str, Any]]], clients: int = CLIE
         thread.join()
     elapsed = time.perf_counter() - start
     ms = sorted(r[1] * 1000 for r in results)
-    errors = sum(1 for r in results if r[2] == 0 or r[2] >= 400)
-    return {"clients": clients, "seconds": round(elapsed, 1), "requests": len(results),
+    failed = [f"{r[0]}: {r[2] or 'no answer'}" for r in results if r[2] == 0 or r[2] >= 400]
+    errors = len(failed)
+    return {"failed": dict(Counter(failed)), "clients": clients, "seconds": round(elapsed, 1), "requests": len(results),
             "throughput_rps": round(len(results) / elapsed, 1), "p50_ms": round(percentile(ms, 50), 1),
             "p95_ms": round(percentile(ms, 95), 1), "errors": errors, "callbacks_mixed": len({b[0] for b in bodies}),
             "target": "zero errors", "pass": errors == 0}
