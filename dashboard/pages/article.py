@@ -56,7 +56,7 @@ def layout(id: str | None = None, **_query: str) -> html.Div:  # noqa: A002 - `i
         return html.Div(dbc.Alert("The database cannot be read: run `python -m etl init`.", color="danger"))
     header = components.page_header("Article", "A news article's claims checked against the data: figures against "
                                      "China customs, goods against UN Comtrade flows, dates against the events "
-                                     "timeline. Verdicts are computed from the database each time it changes.")
+                                     "timeline. Verdicts are recomputed whenever the data changes.")
     return html.Div([header, body or render.no_article(wanted, rows)], className="article-page")
 
 
