@@ -23,11 +23,12 @@ def create_app(settings: Settings) -> dash.Dash:
         title="Chokepoint",
         serve_locally=True,  # no CDN: the dashboard works offline; Bootstrap (Bootswatch Flatly) is in assets/vendor
     )
-    from dashboard import security
+    from dashboard import data_rows, security
     from dashboard.shell import layout
 
     app.layout = layout
     security.install(app)
+    data_rows.install(app.server)  # the Data page's CSV, a plain GET route
     # Dash completes its setup (the callback map among it) on the first request it serves; a request arriving on
     # another thread meanwhile finds its callback missing and fails with HTTP 500. Serving one request here,
     # before any client's, closes that window in every process (each gunicorn worker included).

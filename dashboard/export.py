@@ -2,8 +2,9 @@
 
 A chart's numbers travel to the browser once, in a small store beside the chart (chart_payload); its CSV
 button turns that payload back into CSV (payload_csv), so the file holds exactly what the chart plots.
-The Data page's rows never travel to the browser whole: its button names the query, and query_csv runs it on the
-server and writes the CSV from the rows as they come, kept per data version like the dashboard's other answers.
+The Data page's rows never travel to the browser whole: its link asks the server (dashboard.data_rows), which writes
+the CSV from the query's rows (query_csv) or from the grid's view of them (frame_csv), kept per data version like the
+dashboard's other answers (kept_csv).
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import math
 import re
 import threading
 from collections import OrderedDict
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
 
 import pandas as pd
 from sqlalchemy import text
@@ -57,7 +58,7 @@ def trade_csv(rows: Iterable[Mapping[str, object]]) -> str:
 
 
 CSV_CACHE_CHARS = 4_000_000  # about seven full 5,000-row downloads kept per process, least recently used dropped
-_CsvKey = tuple[str, int, str, tuple[tuple[str, object], ...]]  # database, data version, query, parameters
+_CsvKey = tuple[str, int, Hashable]  # database, data version, what the file holds
 _csv_cache: OrderedDict[_CsvKey, str] = OrderedDict()
 _csv_lock = threading.Lock()
 
@@ -69,15 +70,34 @@ def query_csv(name: str, **params: object) -> str:
     if missing:
         raise TypeError(f"query {name} needs parameters: {', '.join(sorted(missing))}")
     with queries.engine().connect() as conn:
-        key = (str(conn.engine.url), data_version(conn), name, tuple(sorted(params.items())))
-        with _csv_lock:
-            kept = _csv_cache.get(key)
-            if kept is not None:
-                _csv_cache.move_to_end(key)
+        key = (str(conn.engine.url), data_version(conn), (name, tuple(sorted(params.items()))))
+        kept = _kept(key)
         if kept is None:
             result = conn.execute(text(query_text(name)), params)
             kept = trade_rows_csv(list(result.keys()), result.fetchall())
             _keep(key, kept)
+    return kept
+
+
+def kept_csv(what: Hashable, build: Callable[[], str]) -> str:
+    """build() (a CSV derived from the dashboard's queries), kept in memory per data version like query_csv's.
+
+    The version is read before building, so a file built while a load commits is filed under the older version
+    and is never served once the newer one is seen.
+    """
+    key = (str(queries.engine().url), queries.current_data_version(), what)
+    kept = _kept(key)
+    if kept is None:
+        kept = build()
+        _keep(key, kept)
+    return kept
+
+
+def _kept(key: _CsvKey) -> str | None:
+    with _csv_lock:
+        kept = _csv_cache.get(key)
+        if kept is not None:
+            _csv_cache.move_to_end(key)
     return kept
 
 
@@ -90,14 +110,23 @@ def _keep(key: _CsvKey, content: str) -> None:
             _csv_cache.popitem(last=False)
 
 
+def frame_csv(frame: pd.DataFrame) -> str:
+    """A query's frame (or rows derived from one) as CSV in exactly etl.export.to_csv's format; see trade_rows_csv."""
+    cells = [_csv_column(frame[c].to_numpy(dtype=object, na_value=None).tolist()) for c in frame.columns]
+    return _write([str(c) for c in frame.columns], cells)
+
+
 def trade_rows_csv(columns: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """Rows straight from a query as CSV in exactly etl.export.to_csv's format (NULL as an empty cell, floats as
     %.15g, formula-like text prefixed with '), written by the csv module as pandas writes it, column by column:
     a 5,000-row download without the cost of building a DataFrame first."""
+    return _write(columns, [_csv_column(list(values)) for values in zip(*rows)])
+
+
+def _write(columns: Sequence[str], cells: list[list[object]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
-    cells = [_csv_column(list(values)) for values in zip(*rows)]
     writer.writerows(zip(*cells))
     return out.getvalue()
 

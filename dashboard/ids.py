@@ -27,7 +27,6 @@ DATA_TABLE = "data-table"
 DATA_NOTE = "data-table-note"
 DATA_STATUS = "data-etl-status"
 DOWNLOAD_CSV = "download-csv"
-DOWNLOAD_CSV_TARGET = "download-csv-target"
 
 
 def filter_id(key: str) -> dict[str, str]:

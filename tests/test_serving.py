@@ -75,5 +75,5 @@ def test_the_app_is_fully_set_up_before_its_first_client(settings) -> None:  # t
     init_db(settings)
     app = create_app(settings)
     outputs = set(app.callback_map)
-    assert "download-csv-target.data" in outputs
+    assert "..data-table.getRowsResponse...data-table-note.children.." in outputs
     assert any('"chart":"flows"' in key for key in outputs) and any("article-claim" in key for key in outputs)
