@@ -17,7 +17,7 @@ from collections import OrderedDict
 from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
 
 import pandas as pd
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from dashboard import queries
 from etl.db import data_version
@@ -58,7 +58,8 @@ def trade_csv(rows: Iterable[Mapping[str, object]]) -> str:
 
 
 CSV_CACHE_CHARS = 4_000_000  # about seven full 5,000-row downloads kept per process, least recently used dropped
-_CsvKey = tuple[str, int, Hashable]  # database, data version, what the file holds
+# The engine (a read-only SQLite engine's URL is "sqlite://" whatever the file), data version, what the file holds.
+_CsvKey = tuple[Engine, int, Hashable]
 _csv_cache: OrderedDict[_CsvKey, str] = OrderedDict()
 _csv_lock = threading.Lock()
 
@@ -70,7 +71,7 @@ def query_csv(name: str, **params: object) -> str:
     if missing:
         raise TypeError(f"query {name} needs parameters: {', '.join(sorted(missing))}")
     with queries.engine().connect() as conn:
-        key = (str(conn.engine.url), data_version(conn), (name, tuple(sorted(params.items()))))
+        key = (conn.engine, data_version(conn), (name, tuple(sorted(params.items()))))
         kept = _kept(key)
         if kept is None:
             result = conn.execute(text(query_text(name)), params)
@@ -85,7 +86,7 @@ def kept_csv(what: Hashable, build: Callable[[], str]) -> str:
     The version is read before building, so a file built while a load commits is filed under the older version
     and is never served once the newer one is seen.
     """
-    key = (str(queries.engine().url), queries.current_data_version(), what)
+    key = (queries.engine(), queries.current_data_version(), what)
     kept = _kept(key)
     if kept is None:
         kept = build()
