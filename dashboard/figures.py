@@ -145,7 +145,55 @@ class Figure:
         return self.plain
 
 
-def figure(traces: list[Trace], layout: dict[str, Any]) -> Figure:
+# Room for the legend, so plotly draws a chart once. Its automargin makes room for whatever the margins cannot hold
+# (a legend, tick labels) by drawing the whole chart a second time, which doubles the time a chart takes to appear.
+# A horizontal legend sits at the figure's foot, and the bottom margin is sized for it up front: its rows are
+# estimated from the entries' text at the plot width the chart has on a desktop screen. When the estimate falls
+# short (a narrow screen, long names), automargin still makes room, at the cost of the second draw.
+PLOT_WIDTH = 1200  # px: the plot area of a full-width card on a 1366 px screen
+HALF_WIDTH = 520  # px: the same for a card in a half-width column (the Suppliers page's shares and tiers)
+CHAR_PX, ENTRY_PX, ROW_PX, LEGEND_PAD_PX = 6.8, 44, 20, 10  # 13 px text: per character; symbol and gaps; a row
+X_TICKS_PX = 30  # the x axis's tick labels, under the plot
+TICK_ANGLE = 30  # degrees: category labels tilted when they do not fit side by side
+
+
+def category_ticks(labels: Sequence[str], width: float) -> tuple[dict[str, Any], float]:
+    """A category x axis's tick settings and the height of its labels: level when they fit side by side, else
+    tilted by TICK_ANGLE (set here, so the height is known before plotly draws)."""
+    longest = max((CHAR_PX * len(html.unescape(label)) for label in labels), default=0.0)
+    if (longest + 12) * len(labels) <= width:
+        return {"tickangle": 0}, X_TICKS_PX
+    return {"tickangle": -TICK_ANGLE}, longest * math.sin(math.radians(TICK_ANGLE)) + X_TICKS_PX
+
+
+def legend_rows(names: Sequence[str], width: float) -> int:
+    """Rows a horizontal legend takes: one when every entry fits side by side, else a grid of equal columns."""
+    if not names:
+        return 0
+    widths = [ENTRY_PX + CHAR_PX * len(html.unescape(n)) for n in names]
+    if sum(widths) <= width:
+        return 1
+    columns = max(1, int(width // (max(widths) + 6)))
+    return math.ceil(len(names) / columns)
+
+
+def _legend_room(traces: list[Trace], layout: dict[str, Any], width: float, ticks_px: float) -> None:
+    """Place a horizontal legend at the figure's foot and size the bottom margin for its rows."""
+    legend = layout.get("legend") or {}
+    if legend.get("orientation") != "h" or layout.get("showlegend") is False:
+        return
+    names = [str(t.get("name") or "") for t in traces if t.get("showlegend", True) is not False and t.get("name")]
+    rows = legend_rows(names, width)
+    layout["legend"] = legend | {"x": 0, "xanchor": "left", "y": 0, "yref": "container", "yanchor": "bottom"}
+    margin = layout.setdefault("margin", {})
+    margin["b"] = max(int(margin.get("b", 0)), math.ceil(ticks_px) + (rows * ROW_PX + LEGEND_PAD_PX if rows else 0))
+
+
+def figure(traces: list[Trace], layout: dict[str, Any], width: float = PLOT_WIDTH,
+           ticks_px: float = X_TICKS_PX) -> Figure:
+    """The figure, its legend given room for `width` px of plot (the chart's width on a desktop screen) under
+    `ticks_px` of x tick labels."""
+    _legend_room(traces, layout, width, ticks_px)
     return Figure(traces, layout)
 
 
@@ -158,8 +206,8 @@ def date_axis(freq: str) -> dict[str, Any]:
 
 def base_layout(y_title: str, height: int = 420, freq: str = "M") -> dict[str, Any]:
     return {"template": TEMPLATE, "font": FONT, "height": height, "yaxis": {"title": {"text": y_title}},
-            "xaxis": date_axis(freq), "hovermode": "x unified", "legend": {"orientation": "h", "y": -0.12, "x": 0},
-            "margin": {"t": 24, "r": 16, "l": 64, "b": 24}, "annotations": [], "shapes": []}
+            "xaxis": date_axis(freq), "hovermode": "x unified", "legend": {"orientation": "h"},
+            "margin": {"t": 24, "r": 16, "l": 76, "b": 24}, "annotations": [], "shapes": []}
 
 
 def line(x: Sequence[str], y: Sequence[float | None], name: str, color: str, freq: str, **extra: Any) -> Trace:
@@ -382,8 +430,7 @@ def _energy_panels(energy: pd.DataFrame, axis: Sequence[str]
 def _panels_layout(freq: str) -> dict[str, Any]:
     """Four stacked y axes sharing one date x axis, each with its title above it."""
     titles = [t for _c, _s, t in ENERGY_PANELS] + ["China → Russia dual-use goods, USD bn"]
-    layout = base_layout("", 860, freq) | {"legend": {"orientation": "h", "y": -0.035, "x": 0},
-                                           "margin": {"t": 36, "r": 16, "l": 64, "b": 24}}
+    layout = base_layout("", 860, freq) | {"margin": {"t": 36, "r": 16, "l": 76, "b": 24}}
     layout["xaxis"]["anchor"] = "y4"  # the shared time axis sits under the bottom panel
     for row, title in enumerate(titles):
         top = 1 - row * 0.25
@@ -420,8 +467,8 @@ def share_figure(frame: pd.DataFrame, freq: str, start: int, end: int) -> Figure
     traces = [{"type": "bar", "x": x, "y": values, "name": esc(name), "marker_color": PALETTE[i % len(PALETTE)],
                "hovertemplate": "%{y:.1f}%", **_xperiod(freq)}
               for i, (name, values) in enumerate(on_axis(frame, axis, "reporter", "share_pct").items())]
-    layout = base_layout("Share of CHPL exports to Russia, %", 360, freq) | {"barmode": "stack"}
-    return figure(traces, layout)
+    layout = base_layout("Share, %", 360, freq) | {"barmode": "stack"}
+    return figure(traces, layout, HALF_WIDTH)
 
 
 def tier_figure(frame: pd.DataFrame) -> Figure:
@@ -430,8 +477,9 @@ def tier_figure(frame: pd.DataFrame) -> Figure:
                "y": [_bn(_none(v)) for v in group["value_usd"]], "marker_color": PALETTE[i % len(PALETTE)],
                "hovertemplate": "%{y:.3f} bn"}
               for i, (label, group) in enumerate(frame.groupby("label", sort=True))]
-    layout = base_layout("USD bn", 360) | {"barmode": "group", "xaxis": {"type": "category"}}
-    return figure(traces, layout)
+    ticks, ticks_px = category_ticks([esc(r) for r in frame["reporter"].drop_duplicates()], HALF_WIDTH)
+    layout = base_layout("USD bn", 360) | {"barmode": "group", "xaxis": {"type": "category", **ticks}}
+    return figure(traces, layout, HALF_WIDTH, ticks_px)
 
 
 def _add(total: float | None, value: object) -> float | None:

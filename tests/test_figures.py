@@ -146,3 +146,32 @@ def test_change_table_and_shares() -> None:
     assert pd.isna(shares[("Armenia", "2024")])
     fig = valid_share_figure(data, "A", 2021, 2024)
     assert [t.name for t in fig.data] == ["China", "Hong Kong", "Armenia"]
+
+
+def test_legend_rows_one_row_when_entries_fit_else_equal_columns() -> None:
+    assert figures.legend_rows([], 1200) == 0
+    assert figures.legend_rows(["China", "Türkiye", "Kazakhstan"], 1200) == 1
+    # eight entries whose widths add up past 520 px: a grid of columns as wide as the widest entry
+    names = ["China", "Hong Kong, China", "Türkiye", "Kazakhstan", "Kyrgyzstan", "Armenia",
+             "United Arab Emirates", "Serbia"]
+    widest = figures.ENTRY_PX + figures.CHAR_PX * len("United Arab Emirates")
+    columns = int(520 // (widest + 6))
+    assert figures.legend_rows(names, 520) == -(-len(names) // columns)
+    assert figures.legend_rows(["a &amp; b"], 10) == 1  # escaped text counts as it is shown
+
+
+def test_figures_reserve_room_for_their_legend_and_tilted_labels() -> None:
+    frame = pd.DataFrame({"reporter": ["China", "United Arab Emirates"] * 2,
+                          "label": ["CHPL Tier 1", "CHPL Tier 1", "CHPL Tier 2", "CHPL Tier 2"],
+                          "value_usd": [1e9, None, 2e9, 3e9]})
+    fig = figures.tier_figure(frame).to_plotly_json()
+    layout = fig["layout"]
+    assert layout["legend"]["yref"] == "container" and layout["legend"]["yanchor"] == "bottom"
+    level = figures.X_TICKS_PX + figures.ROW_PX + figures.LEGEND_PAD_PX
+    assert layout["xaxis"]["tickangle"] == 0 and layout["margin"]["b"] == level
+    many = pd.DataFrame({"reporter": [f"Supplier with a long name {i}" for i in range(8)], "label": "CHPL Tier 1",
+                         "value_usd": 1e9})
+    tilted = figures.tier_figure(many).to_plotly_json()["layout"]
+    assert tilted["xaxis"]["tickangle"] == -figures.TICK_ANGLE and tilted["margin"]["b"] > level
+    go.Figure(fig)  # still valid for plotly
+    go.Figure(figures.tier_figure(many).to_plotly_json())

@@ -20,6 +20,7 @@ COLOURS = {"claim": "#c0392b", "data": "#2c3e50", "muted": "#95a5a6", "window": 
 SERIES_NAMES = {"total": "China–Russia trade (total)", "cn_to_ru": "China's exports to Russia",
                 "ru_to_cn": "China's imports from Russia"}
 INVASION = "2022-02-24"
+WIDTH = 440  # px: the claim chart's plot area beside the article's text on a desktop screen
 
 
 def _layout(title: str, yaxis: str | None = None, subtitle: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -27,9 +28,13 @@ def _layout(title: str, yaxis: str | None = None, subtitle: str | None = None, *
     if subtitle:  # plotly does not wrap titles: the long part goes on its own line
         heading["subtitle"] = {"text": esc(subtitle), "font": {"size": 12}}
     return {"title": heading, "template": figures.TEMPLATE, "font": figures.FONT,
-            "yaxis": {"title": {"text": yaxis}}, "legend": {"orientation": "h", "y": -0.2},
+            "yaxis": {"title": {"text": yaxis}}, "legend": {"orientation": "h"},
             "margin": {"t": 70 if subtitle else 50, "r": 10, "l": 55, "b": 10}, "height": 380, "annotations": [],
             "shapes": [], **extra}
+
+
+def _figure(traces: list[dict[str, Any]], layout: dict[str, Any]) -> Figure:
+    return figures.figure(traces, layout, WIDTH)
 
 
 def _plain(values: Sequence[Any]) -> list[Any]:
@@ -52,7 +57,7 @@ def headline_chart(frame: pd.DataFrame, spec: dict[str, object]) -> Figure:
                        "marker": {"symbol": "diamond", "size": 12, "color": "#f39c12", "line": {"width": 1}},
                        "error_y": {"type": "constant", "value": float(spec["tolerance"]) / 1e9, "visible": True},
                        "hovertemplate": "Article: USD %{y:.1f} bn<extra></extra>"})
-    return figures.figure(traces, _layout(f"{SERIES_NAMES.get(str(spec['series']))}: China customs, USD bn",
+    return _figure(traces, _layout(f"{SERIES_NAMES.get(str(spec['series']))}: China customs, USD bn",
                                           "USD bn"))
 
 
@@ -78,7 +83,7 @@ def events_chart(frame: pd.DataFrame, spec: dict[str, object]) -> Figure:
                              "fillcolor": COLOURS["window"], "line": {"width": 0}, "layer": "below"})
     layout["annotations"].append({"text": esc(f"Article: {spec['label']}"), "xref": "x", "yref": "paper", "x": x0,
                                   "y": 1, "xanchor": "left", "yanchor": "top", "showarrow": False})
-    return figures.figure(traces, layout)
+    return _figure(traces, layout)
 
 
 def goods_chart(ev: Evidence, spec: dict[str, object]) -> Figure:
@@ -101,7 +106,7 @@ def goods_chart(ev: Evidence, spec: dict[str, object]) -> Figure:
                      xaxis={"type": "linear", "dtick": 1} if freq == "A" else {"type": "date"})
     layout["shapes"].append({"type": "line", "xref": "x", "yref": "paper", "x0": invasion, "x1": invasion,
                              "y0": 0, "y1": 1, "line": {"dash": "dash", "color": COLOURS["claim"]}})
-    return figures.figure(traces, layout)
+    return _figure(traces, layout)
 
 
 def price_chart(ev: Evidence, spec: dict[str, object]) -> Figure:
@@ -117,7 +122,7 @@ def price_chart(ev: Evidence, spec: dict[str, object]) -> Figure:
                        "mode": "lines+markers"})
         traces.append({"type": "scatter", "x": years, "y": [v[2] for v in values],
                        "name": f"{name}: other suppliers", "mode": "lines+markers", "line": {"dash": "dot"}})
-    return figures.figure(traces, _layout("China's import prices: Russia vs other suppliers", "USD per tonne",
+    return _figure(traces, _layout("China's import prices: Russia vs other suppliers", "USD per tonne",
                                           xaxis={"type": "category"}))
 
 
