@@ -26,6 +26,10 @@ BLOCK = 100  # rows per grid request, AG Grid's default block size
 MAX_BLOCK = 500  # the most rows one request may ask for (a hand-made request cannot ask for the whole cap)
 CSV_PATH = "/download/trade.csv"
 CSV_NAME = "chokepoint_trade.csv"
+_YEARS = frozenset(str(y) for y in range(filters.FIRST_YEAR, filters.LAST_YEAR + 1))
+_CODES = frozenset(str(c) for c in filters.COUNTRIES)
+ALLOWED = {"from": _YEARS, "to": _YEARS, "freq": frozenset(filters.FREQS), "flow": frozenset(filters.FLOWS),
+           "category": frozenset(filters.CATEGORIES + ("",)), "reporter": _CODES, "partner": _CODES}  # the page's values
 MAX_VIEW_CHARS = 2000  # the grid's models, compacted by the page: a few hundred characters (gunicorn's line: 4 kB)
 
 
@@ -80,13 +84,14 @@ def parse_download(args: Mapping[str, list[str]]) -> tuple[filters.Filters, Grid
         if len(values) != 1:
             raise BadRequest(f"parameter {name!r} given more than once")
     given = {k: v[0] for k, v in args.items() if k != "view"}
-    f = filters.parse(given, DEFAULTS)
-    canonical = {"from": str(f.start), "to": str(f.end), "freq": f.freq, "flow": f.flow,
-                 "category": f.category or "", "reporter": str(f.reporter), "partner": str(f.partner)}
     for name, value in given.items():
-        if value != canonical[name]:
+        if value not in ALLOWED[name]:
             raise BadRequest(f"invalid value for {name!r}")
-    return f, _view(args.get("view", [""])[0])
+    if int(given.get("from", DEFAULTS.start)) > int(given.get("to", DEFAULTS.end)):
+        raise BadRequest("'from' is after 'to'")
+    # Parsed as the page parses its controls, so the file holds what the grid shows (a code the page maps to its
+    # default, such as World as reporter, maps the same way here).
+    return filters.parse(given, DEFAULTS), _view(args.get("view", [""])[0])
 
 
 def _view(text: str) -> GridView:

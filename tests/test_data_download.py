@@ -63,7 +63,8 @@ def test_sorted_and_filtered_download_is_what_the_grid_shows(client, grid_db: Pa
 @pytest.mark.parametrize("query, reason", [
     ("freq=Q", "invalid value for 'freq'"),
     ("category=%3Cscript%3E", "invalid value for 'category'"),
-    ("from=2024&to=2019", "invalid value for 'from'"),
+    ("from=2024&to=2019", "'from' is after 'to'"),
+    ("from=02019", "invalid value for 'from'"),
     ("reporter=999", "invalid value for 'reporter'"),
     ("flow=X&flow=M", "parameter 'flow' given more than once"),
     ("limit=100000", "unknown parameter 'limit'"),
@@ -83,6 +84,9 @@ def test_defaults_and_an_explicit_all_categories_are_accepted_and_only_get_is(cl
     assert client.get(data_rows.CSV_PATH).status_code == 200  # the page's defaults, plain view
     every = client.get(f"{data_rows.CSV_PATH}?{FILTERS}&category=&view=")
     assert every.status_code == 200 and every.get_data() == client.get(f"{data_rows.CSV_PATH}?{FILTERS}").get_data()
+    # World is among the page's reporter options and the page reads it as its default reporter: so does the route.
+    world = client.get(f"{data_rows.CSV_PATH}?{FILTERS.replace('reporter=156', 'reporter=0')}")
+    assert world.status_code == 200 and world.get_data() == every.get_data()
     assert client.post(f"{data_rows.CSV_PATH}?{FILTERS}").status_code == 405
 
 
