@@ -4,17 +4,24 @@ Each page is opened as a browser opens it (the router's layout, then the callbac
 callback, CALLS user actions in a row: a filter changed on the page (a slider handle moved, another option picked,
 a dropdown cleared), a page opened from a shared URL with filters, a CSV button clicked on a chart that has data,
 a claim clicked. The echo callback gets the same number of calls with the same kind of values.
+
+The Data page's CSV is a link to a GET route, not a callback; it is measured in the same session as ROUTE: CALLS
+downloads of what the link holds at that moment (the Data view's filters and its grid's last sort and filters).
 """
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from tests.benchmarks.bench_app import ECHO_IN, ECHO_OUT
-from tests.benchmarks.dash_client import Callback, Client, View, id_key, matches, new_value, url_query, wildcard
+from tests.benchmarks.dash_client import Callback, Client, View, download_path, id_key, matches, new_value, \
+    url_query, wildcard
 
 CALLS = 200
+ROUTE = "GET /download/trade.csv"  # the schedule's key for the Data page's CSV route
+ROUTE_LABEL = "download-csv (GET /download/trade.csv)"
 REPLAY_KEEP = 25  # requests kept per callback for the concurrency figure
 
 
@@ -157,10 +164,26 @@ class Session:
         self.views = {path: open_page(self.client, path) for path in self.client.paths}
         self.results = {c.output: Timings("echo (baseline)" if _is_echo(c) else c.label())
                         for c in self.client.callbacks}
+        self.results[ROUTE] = Timings(ROUTE_LABEL)
         self.by_output = {c.output: c for c in self.client.callbacks}
 
+    def download(self) -> None:
+        """A click on the Data page's CSV link: a GET of the URL it holds, timed until the whole file arrived."""
+        path = next((p for p in map(download_path, self.views.values()) if p), None)
+        if path is None:
+            raise RuntimeError("no page has the CSV link download-csv")
+        start = time.perf_counter()
+        response = self.client.session.get(self.client.url + path, timeout=120)
+        content = response.content
+        self.results[ROUTE].record(time.perf_counter() - start, response.status_code, content, {"get": path})
+        if response.status_code != 200:
+            raise RuntimeError(f"{ROUTE} answered {response.status_code} for {path}: {content[:300]!r}")
+
     def step(self, output: str) -> None:
-        """One user action that fires the callback writing `output`, timed."""
+        """One user action that fires the callback writing `output` (or downloads the Data CSV), timed."""
+        if output == ROUTE:
+            self.download()
+            return
         callback = self.by_output[output]
         action = _action(self.client, callback, self.views, self.rng)
         if action is None:
@@ -185,7 +208,7 @@ def run(urls: list[str], calls: int = CALLS, seed: int = 5) -> list[dict[str, Ti
     outputs = [c.output for c in sessions[0].client.callbacks]
     if any(sorted(s.by_output) != sorted(outputs) for s in sessions):
         raise RuntimeError("the apps do not have the same callbacks")
-    schedule = [o for o in outputs for _ in range(calls)]
+    schedule = [o for o in outputs + [ROUTE] for _ in range(calls)]
     random.Random(seed).shuffle(schedule)
     for output in schedule:
         for session in sessions:
@@ -194,7 +217,7 @@ def run(urls: list[str], calls: int = CALLS, seed: int = 5) -> list[dict[str, Ti
 
 
 def summary(results: dict[str, Timings]) -> dict[str, Any]:
-    """Per callback p50/p95 and the ratio of its p95 to the echo callback's."""
+    """Per callback (and the CSV route) p50/p95 and the ratio of its p95 to the echo callback's."""
     echo = next(t for t in results.values() if t.label == "echo (baseline)")
     echo_p95 = echo.summary()["p95_ms"]
     out = {}

@@ -1,5 +1,5 @@
 """Figure 6: 20 concurrent clients for 20 s against the production server (gunicorn, 2 workers), mixing every
-callback with the requests figure 2 sent; and the app processes the benchmark starts (peak RSS for figure 5)."""
+callback with the requests figure 2 sent (and its GETs of the Data CSV route); and the app processes the benchmark starts (peak RSS for figure 5)."""
 from __future__ import annotations
 
 import os
@@ -94,7 +94,10 @@ def _client(url: str, bodies: list[tuple[str, dict[str, Any]]], until: float, se
         label, body = rng.choice(bodies)
         start = time.perf_counter()
         try:
-            response = session.post(f"{url}/_dash-update-component", json=body, timeout=60)
+            if "get" in body:  # the Data page's CSV route
+                response = session.get(url + body["get"], timeout=60)
+            else:
+                response = session.post(f"{url}/_dash-update-component", json=body, timeout=60)
             _ = response.content
             status = response.status_code
         except requests.RequestException:
@@ -104,7 +107,8 @@ def _client(url: str, bodies: list[tuple[str, dict[str, Any]]], until: float, se
 
 def load(url: str, bodies: list[tuple[str, dict[str, Any]]], clients: int = CLIENTS,
          seconds: float = SECONDS) -> dict[str, Any]:
-    """`clients` threads posting random callback requests for `seconds`: throughput, latency, errors."""
+    """`clients` threads sending random callback requests (and route GETs) for `seconds`: throughput, latency,
+    errors."""
     results: list[tuple[str, float, int]] = []
     until = time.perf_counter() + seconds
     threads = [threading.Thread(target=_client, args=(url, bodies, until, i, results)) for i in range(clients)]

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 import requests
 
 ROUTER_OUTPUT = "_pages_content"
+DOWNLOAD_LINK = "download-csv"  # the Data page's CSV link: a GET route, not a callback
 GRID_STATE = "bench_grid"  # what a block-fed grid knows of its rows, kept beside its layout entry
 WILDCARDS = ("ALL", "MATCH", "ALLSMALLER")
 
@@ -307,3 +308,27 @@ def url_query(view: View, rng: random.Random) -> str:
         elif value is not None:
             pairs.append((key, value))
     return "?" + urlencode(pairs) if pairs else ""
+
+
+def download_path(view: View) -> str | None:
+    """The path and query the Data page's CSV link holds on `view`, as its clientside callback writes it: the page
+    filters' current values and the grid's last request's sort and filter models. None if the page has no link."""
+    link = view.components.get(DOWNLOAD_LINK)
+    if link is None:
+        return None
+    pairs: list[tuple[str, Any]] = []
+    for key, component_key in view.filters().items():
+        value = view.props.get((component_key, "value"))
+        if key == "years" and isinstance(value, list) and len(value) == 2:
+            pairs += [("from", value[0]), ("to", value[1])]
+        elif key != "years" and value not in (None, ""):
+            pairs.append((key, value))
+    grid = next((k for k, c in view.components.items() if c["props"].get("rowModelType") == "infinite"), None)
+    request = view.props.get((grid, "getRowsRequest")) if grid else None
+    if isinstance(request, dict):
+        sort = [{"colId": s["colId"], "sort": s["sort"]} for s in request.get("sortModel") or []]
+        model = {c: {k: spec[k] for k in ("type", "filter", "filterTo") if k in spec}
+                 for c, spec in (request.get("filterModel") or {}).items()}
+        if sort or model:
+            pairs.append(("view", json.dumps({"sortModel": sort, "filterModel": model}, separators=(",", ":"))))
+    return str(link["props"]["href"]).split("?")[0] + "?" + urlencode(pairs)
