@@ -177,3 +177,23 @@ def test_empty_database_has_no_trade(settings: Settings) -> None:
     assert series("dual_use").empty
     codes = queries.run_query("dash_category_codes")
     assert set(codes[codes["category"] == "natural_gas"]["hs_code"]) == {"271111", "271121"}
+
+
+def test_frames_are_built_column_wise_exactly_as_pandas_builds_them_row_wise(seeded: Settings) -> None:
+    from sqlalchemy import text
+
+    from etl.queries import frame, query_text
+    cases = [
+        (["a", "b", "c", "d", "e"], [(1, 1.5, "x", None, 2), (2, None, None, None, 2.5), (3, 2.0, "ü", None, None)]),
+        (["n"], [(None,), (None,)]),
+        (["a", "b"], []),
+        (["same", "same"], [(1, 2)]),  # duplicate names: the row-wise constructor answers
+    ]
+    with queries.engine().connect() as conn:  # a real selection: text, integers, NULL measures
+        result = conn.execute(text(query_text("dash_trade_rows")),
+                              {"limit": 5000, "reporter": 156, "partner": 643, "flow": "X", "freq": "A",
+                               "category": None, "period_from": "2013", "period_to": "2024"})
+        cases.append((list(result.keys()), result.fetchall()))
+    assert len(cases[-1][1]) > 10
+    for columns, rows in cases:
+        pd.testing.assert_frame_equal(frame(columns, rows), pd.DataFrame(rows, columns=columns))
