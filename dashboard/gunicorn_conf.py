@@ -19,6 +19,9 @@ graceful_timeout = 20
 accesslog = "-"
 errorlog = "-"
 forwarded_allow_ips = "127.0.0.1"
+# The Data page's CSV link carries the grid's sort and filter models in its query (up to 2,000 characters of JSON,
+# more once URL-encoded): gunicorn's default request line of 4,094 bytes could refuse a long filter's link.
+limit_request_line = 8190
 
 
 def on_starting(_server: object) -> None:

@@ -42,7 +42,8 @@ def chart_app(tmp_path_factory):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("path", CHART_PAGES)
-def test_every_chart_is_drawn_with_the_margins_it_asked_for(chart_app, page, path: str) -> None:  # type: ignore[no-untyped-def]
+def test_every_chart_is_drawn_with_the_margins_it_asked_for(  # type: ignore[no-untyped-def]
+        chart_app, page, path: str) -> None:
     page.goto(chart_app.url + path)  # the article page shows its headline claim's chart on arrival
     page.wait_for_function(DRAWN, timeout=30_000)
     charts = page.evaluate(MARGINS)
