@@ -1,10 +1,11 @@
 """The Data page's rows: the capped selection, the grid's blocks of it, and its CSV, served at GET CSV_PATH.
 
 The selection is the page filters' trade rows, cut at ROW_LIMIT (its first rows in code and period order). A plain
-grid view reads each block straight from SQL; a sorted or filtered one is derived in memory from the whole capped
-selection (kept per data version by the query cache), so every request costs at most ROW_LIMIT rows whatever the
-size of the table. The CSV link sends the page filters as in the page URL and the grid's models as `view` JSON;
-it gets exactly the rows the grid shows, in its order. No Dash import: the route is plain Flask.
+grid view reads each block straight from SQL in the selection's order; a sorted or filtered one sorts and filters
+the capped selection in SQL (dash_trade_view) and joins names to the block's rows only, so every request costs at
+most ROW_LIMIT rows whatever the size of the table. Answers are kept per data version by the query cache.
+The CSV link sends the page filters as in the page URL and the grid's models as `view` JSON; it gets exactly the
+rows the grid shows, in its order. No Dash import: the route is plain Flask.
 """
 from __future__ import annotations
 
@@ -15,8 +16,7 @@ import pandas as pd
 from flask import Flask, Response, request
 
 from dashboard import export, filters, queries
-from dashboard.grid_view import GridView, apply, grid_view, order
-from etl.export import EXPORT_COLUMNS
+from dashboard.grid_view import GridView, binds, grid_view
 
 KEYS = ("years", "freq", "flow", "category", "reporter", "partner")  # the page's filter controls
 URL_KEYS = ("from", "to", "freq", "flow", "category", "reporter", "partner")  # the same filters in a URL
@@ -45,29 +45,25 @@ def selection_size(f: filters.Filters) -> int:
     return int(frame["n_rows"].iloc[0])
 
 
-def selection(f: filters.Filters) -> pd.DataFrame:
-    """The capped selection with names and provenance (the export columns), in its own order."""
-    return queries.cached_query("dash_trade_rows", limit=ROW_LIMIT, **where(f))
-
-
-def block(f: filters.Filters, view: GridView, start: int, end: int) -> tuple[pd.DataFrame, int]:
-    """Rows start .. end - 1 of the selection as the grid sorts and filters it, and how many rows the view has."""
+def block(f: filters.Filters, view: GridView, start: int, end: int) -> tuple[pd.DataFrame, int | None]:
+    """Rows start .. end - 1 of the selection as the grid sorts and filters it, and how many rows the view has when
+    that is known: always for the plain view; for a sorted or filtered one, once a block comes back short (the
+    grid keeps asking until then)."""
     start = min(max(start, 0), ROW_LIMIT)
     size = min(max(end - start, 0), MAX_BLOCK, ROW_LIMIT - start)
     if view.plain:
         frame = queries.cached_query("dash_trade_block", limit=size, offset=start, **where(f))
         return frame, min(selection_size(f), ROW_LIMIT)
-    rows = selection(f)
-    positions = order(rows, view)
-    return rows.take(positions[start:start + size]).reset_index(drop=True), len(positions)
+    frame = queries.cached_query("dash_trade_view", cap=ROW_LIMIT, limit=size, offset=start, **where(f),
+                                 **binds(view))
+    return frame, start + len(frame) if len(frame) < size or start + size >= ROW_LIMIT else None
 
 
 def selection_csv(f: filters.Filters, view: GridView) -> str:
     """Every row the grid can show (at most ROW_LIMIT), in its order and filtering, as export CSV."""
     if view.plain:
         return export.query_csv("dash_trade_rows", limit=ROW_LIMIT, **where(f))
-    key = ("dash_trade_rows", tuple(sorted(where(f).items())), view)
-    return export.kept_csv(key, lambda: export.frame_csv(apply(selection(f), view)[list(EXPORT_COLUMNS)]))
+    return export.query_csv("dash_trade_view", cap=ROW_LIMIT, limit=ROW_LIMIT, offset=0, **where(f), **binds(view))
 
 
 # --- the CSV route ----------------------------------------------------------------------------------------------

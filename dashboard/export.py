@@ -3,8 +3,7 @@
 A chart's numbers travel to the browser once, in a small store beside the chart (chart_payload); its CSV
 button turns that payload back into CSV (payload_csv), so the file holds exactly what the chart plots.
 The Data page's rows never travel to the browser whole: its link asks the server (dashboard.data_rows), which writes
-the CSV from the query's rows (query_csv) or from the grid's view of them (frame_csv), kept per data version like the
-dashboard's other answers (kept_csv).
+the CSV from the rows of a named query (query_csv), kept per data version like the dashboard's other answers.
 """
 from __future__ import annotations
 
@@ -14,7 +13,7 @@ import math
 import re
 import threading
 from collections import OrderedDict
-from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
+from typing import Any, Hashable, Iterable, Mapping, Sequence
 
 import pandas as pd
 from sqlalchemy import Engine, text
@@ -80,20 +79,6 @@ def query_csv(name: str, **params: object) -> str:
     return kept
 
 
-def kept_csv(what: Hashable, build: Callable[[], str]) -> str:
-    """build() (a CSV derived from the dashboard's queries), kept in memory per data version like query_csv's.
-
-    The version is read before building, so a file built while a load commits is filed under the older version
-    and is never served once the newer one is seen.
-    """
-    key = (queries.engine(), queries.current_data_version(), what)
-    kept = _kept(key)
-    if kept is None:
-        kept = build()
-        _keep(key, kept)
-    return kept
-
-
 def _kept(key: _CsvKey) -> str | None:
     with _csv_lock:
         kept = _csv_cache.get(key)
@@ -109,12 +94,6 @@ def _keep(key: _CsvKey, content: str) -> None:
         _csv_cache[key] = content
         while sum(map(len, _csv_cache.values())) > CSV_CACHE_CHARS and len(_csv_cache) > 1:
             _csv_cache.popitem(last=False)
-
-
-def frame_csv(frame: pd.DataFrame) -> str:
-    """A query's frame (or rows derived from one) as CSV in exactly etl.export.to_csv's format; see trade_rows_csv."""
-    cells = [_csv_column(frame[c].to_numpy(dtype=object, na_value=None).tolist()) for c in frame.columns]
-    return _write([str(c) for c in frame.columns], cells)
 
 
 def trade_rows_csv(columns: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

@@ -1,21 +1,19 @@
-"""The Data grid's sort and column filters: validated from the grid's request, applied to the capped selection.
+"""The Data grid's sort and column filters: validated from the grid's request, then bound into dash_trade_view.
 
 The grid (AG Grid's infinite row model) sends its sortModel and filterModel with every block it asks for, and the
 CSV link sends the same models. grid_view() keeps only allowed columns, directions, options and sizes (anything else
-is ignored); apply() filters and sorts the selection's rows in memory, where the selection is at most the page's cap
-(5,000 rows) and is kept per data version by the query cache. No Dash import: the download route uses it too.
+is ignored); binds() turns what is left into the named query's bound parameters, which sort and filter the capped
+selection (at most the page's 5,000 rows) in SQL. No Dash import: the download route uses it too.
 
 Semantics: text filters are case-insensitive and literal (contains, equals, startsWith, endsWith); number filters
 take inclusive bounds, or keep only missing (blank) or only reported (notBlank) values. Sorting puts missing values
-first ascending and last descending; every sort is stable, so ties keep the selection's own order (hs_code, period,
-source, classification) and blocks never overlap or skip a row.
+first ascending and last descending; the selection's own order (hs_code, period, source, classification) breaks
+ties, so blocks never overlap or skip a row.
 """
 from __future__ import annotations
 
 from typing import Any, Mapping, NamedTuple
 
-import numpy as np
-import pandas as pd
 
 NUMERIC = ("value_usd", "net_weight_kg", "qty")
 # Columns the grid sorts and filters by (the allow-list); the others hold one value in any selection.
@@ -85,60 +83,27 @@ def _number(value: object) -> float | None:
     return float(value)
 
 
-# --- applying a view to the selection ------------------------------------------------------------------------
+# --- a view as the binds of dash_trade_view --------------------------------------------------------------------
 
-def order(frame: pd.DataFrame, view: GridView) -> np.ndarray:
-    """Positions of the selection's rows the view keeps, in the view's order."""
-    keep = np.ones(len(frame), dtype=bool)
+LIKE_PATTERNS = {"contains": "%{}%", "equals": "{}", "startsWith": "{}%", "endsWith": "%{}"}
+
+
+def binds(view: GridView) -> dict[str, object]:
+    """The view as dash_trade_view's binds: sort1..3 and dir1..3, like_<column> (a lower-case LIKE pattern, the
+    user's % _ and backslash escaped), min_/max_<measure> (inclusive) and null_<measure> (1 only missing, 0 only
+    reported); None where the view has no such key or filter."""
+    out: dict[str, object] = {f"like_{c}": None for c in TEXT}
+    for measure in NUMERIC:
+        out |= {f"min_{measure}": None, f"max_{measure}": None, f"null_{measure}": None}
+    for i in range(1, SORT_KEYS + 1):
+        column, direction = view.sort[i - 1] if i <= len(view.sort) else (None, None)
+        out |= {f"sort{i}": column, f"dir{i}": direction}
     for column, kind, a, b in view.filters:
-        keep &= _mask(frame[column], kind, a, b)
-    positions = np.flatnonzero(keep)
-    for column, direction in reversed(view.sort):  # least significant key first; each sort stable
-        positions = positions[_stable_order(frame[column].to_numpy()[positions], direction == "asc")]
-    return positions
-
-
-def apply(frame: pd.DataFrame, view: GridView) -> pd.DataFrame:
-    """The selection's rows as the grid shows them: filtered, then sorted."""
-    return frame if view.plain else frame.take(order(frame, view)).reset_index(drop=True)
-
-
-def _mask(values: pd.Series, kind: str, a: object, b: object) -> np.ndarray:
-    if kind == "blank":
-        missing = values.isna().to_numpy()
-        return missing if a else ~missing
-    if kind == "range":
-        numbers = values.to_numpy(dtype=float, na_value=np.nan)
-        with np.errstate(invalid="ignore"):
-            low = numbers >= a if a is not None else np.ones(len(numbers), dtype=bool)
-            return low & (numbers <= b if b is not None else True)
-    return _text_mask(values, str(a), str(b))
-
-
-def _text_mask(values: pd.Series, option: str, text: str) -> np.ndarray:
-    lower = values.astype("str").str.lower()  # missing stays missing and matches nothing
-    if option == "contains":
-        found = lower.str.contains(text, regex=False)
-    elif option == "equals":
-        found = lower == text
-    elif option == "startsWith":
-        found = lower.str.startswith(text)
-    else:
-        found = lower.str.endswith(text)
-    return found.fillna(False).to_numpy(dtype=bool)
-
-
-def _stable_order(values: np.ndarray, ascending: bool) -> np.ndarray:
-    """A stable argsort with missing values first ascending and last descending (ties keep their order)."""
-    missing = pd.isna(values)
-    present = np.flatnonzero(~missing)
-    ranked = present[np.argsort(values[present], kind="stable")] if ascending else present[
-        _descending(values[present])]
-    gaps = np.flatnonzero(missing)
-    return np.concatenate([gaps, ranked]) if ascending else np.concatenate([ranked, gaps])
-
-
-def _descending(values: np.ndarray) -> np.ndarray:
-    """Stable descending argsort: reverse, sort ascending stably, reverse back (ties keep their original order)."""
-    reversed_order = np.argsort(values[::-1], kind="stable")
-    return (len(values) - 1 - reversed_order)[::-1]
+        if kind == "text":
+            escaped = str(b).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            out[f"like_{column}"] = LIKE_PATTERNS[str(a)].format(escaped)
+        elif kind == "range":
+            out |= {f"min_{column}": a, f"max_{column}": b}
+        else:
+            out[f"null_{column}"] = 1 if a else 0
+    return out

@@ -113,6 +113,9 @@ def _sqlite_events(engine: Engine, read_only: bool, lock_timeout_s: float) -> No
     def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
         # pysqlite's own transaction handling is off so that BEGIN below is the only one (SQLAlchemy docs recipe).
         dbapi_connection.isolation_level = None
+        # SQLite's LOWER folds ASCII letters only; PostgreSQL's folds every letter. Python's makes SQLite match, so a
+        # case-insensitive filter finds 'Ärger' from 'ärger' on either backend.
+        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {int(lock_timeout_s * 1000)}")
         cursor.execute("PRAGMA foreign_keys = ON")
@@ -126,6 +129,13 @@ def _sqlite_events(engine: Engine, read_only: bool, lock_timeout_s: float) -> No
         # Writers take the write lock up front, so two writers queue instead of failing mid-transaction;
         # readers get one consistent snapshot for the whole transaction.
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def _lower(value: object) -> object:
+    """SQL LOWER for SQLite: text lower-cased by Python (every script's letters), anything else as SQLite gives it."""
+    if isinstance(value, str):
+        return value.lower()
+    return None if value is None else value if isinstance(value, bytes) else str(value).lower()
 
 
 def schema_statements(path: Path = SCHEMA_PATH) -> list[str]:

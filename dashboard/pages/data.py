@@ -102,7 +102,9 @@ def rows(request: Mapping[str, Any] | None, *values: Any) -> tuple[dict[str, Any
     request = request if isinstance(request, Mapping) else {}
     start = _int(request.get("startRow"), 0)
     frame, count = block(f, grid_view(request), start, _int(request.get("endRow"), start + BLOCK))
-    return {"rowData": ui.records(frame[list(EXPORT_COLUMNS)]), "rowCount": count}, note(size)
+    answer: dict[str, Any] = {"rowData": ui.records(frame[list(EXPORT_COLUMNS)])}
+    # A full block of a sorted or filtered view leaves the end unknown: without a row count the grid keeps asking.
+    return answer | ({"rowCount": count} if count is not None else {}), note(size)
 
 
 # A page filter changed: back to the top, and the grid asks again for the blocks it shows (answered by `rows`).

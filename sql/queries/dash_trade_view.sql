@@ -1,0 +1,118 @@
+-- One block of the Data page's grid sorted and filtered by its columns, within the selection: the first `cap` rows of
+-- dash_trade_rows, exactly the rows the grid holds. Sorting and filtering happen over those rows only, so a block
+-- costs at most `cap` rows whatever the size of the table; names and descriptions are joined to the block's rows
+-- only (a filter or sort on the description looks it up for the rows it reads).
+-- Binds sort1..sort3 name a column (the page maps the grid's sort model through an allow-list; NULL = no key) and
+-- dir1..dir3 give its direction, 'asc' or 'desc'. Missing values come first ascending and last descending, as in
+-- the grid. The selection's own order breaks ties, so blocks never overlap or skip a row.
+-- Column filters: like_<column> is a lower-case LIKE pattern (backslash escapes); min_<measure> and max_<measure>
+-- bound a measure inclusively; null_<measure> 1 keeps only missing values, 0 only reported ones. NULL = no filter.
+WITH selection AS (
+    SELECT t.reporter_code, t.partner_code, t.flow, t.freq, t.period, t.classification, t.hs_code,
+           t.value_usd, t.net_weight_kg, t.qty, t.qty_unit, t.source, t.source_ref, t.retrieved_at
+    FROM trade_flow t
+    WHERE t.reporter_code = :reporter AND t.partner_code = :partner AND t.flow = :flow AND t.freq = :freq
+      AND t.period >= :period_from AND t.period <= :period_to
+      AND (CAST(:category AS VARCHAR(50)) IS NULL
+           OR t.hs_code IN (SELECT ch.hs_code FROM category_hs ch WHERE ch.category = CAST(:category AS VARCHAR(50)))
+           OR (t.period < '2022' AND t.hs_code IN (
+                SELECT c.old_code FROM hs_concordance c JOIN category_hs ch ON ch.hs_code = c.new_code
+                JOIN category k ON k.name = ch.category
+                WHERE k.kind = 'chpl_tier' AND ch.category = CAST(:category AS VARCHAR(50)))))
+    ORDER BY t.hs_code, t.period, t.source, t.classification
+    LIMIT COALESCE(CAST(:cap AS INTEGER), 5000)  -- no cap given: the Data page's, 5,000 rows
+),
+described AS (
+    SELECT s.*,
+           CASE WHEN CAST(:like_hs_description AS VARCHAR(200)) IS NOT NULL
+                     OR 'hs_description' IN (CAST(:sort1 AS VARCHAR(20)), CAST(:sort2 AS VARCHAR(20)),
+                                             CAST(:sort3 AS VARCHAR(20)))
+                THEN (SELECT h.description FROM hs_code h WHERE h.code = s.hs_code) END AS described
+    FROM selection s
+),
+kept AS (
+    SELECT d.*,
+           CASE CAST(:sort1 AS VARCHAR(20)) WHEN 'period' THEN d.period WHEN 'classification' THEN d.classification
+                WHEN 'hs_code' THEN d.hs_code WHEN 'hs_description' THEN d.described
+                WHEN 'qty_unit' THEN d.qty_unit WHEN 'source' THEN d.source WHEN 'source_ref' THEN d.source_ref
+                WHEN 'retrieved_at' THEN d.retrieved_at END AS text1,
+           CASE CAST(:sort1 AS VARCHAR(20)) WHEN 'value_usd' THEN d.value_usd
+                WHEN 'net_weight_kg' THEN d.net_weight_kg WHEN 'qty' THEN d.qty END AS number1,
+           CASE CAST(:sort2 AS VARCHAR(20)) WHEN 'period' THEN d.period WHEN 'classification' THEN d.classification
+                WHEN 'hs_code' THEN d.hs_code WHEN 'hs_description' THEN d.described
+                WHEN 'qty_unit' THEN d.qty_unit WHEN 'source' THEN d.source WHEN 'source_ref' THEN d.source_ref
+                WHEN 'retrieved_at' THEN d.retrieved_at END AS text2,
+           CASE CAST(:sort2 AS VARCHAR(20)) WHEN 'value_usd' THEN d.value_usd
+                WHEN 'net_weight_kg' THEN d.net_weight_kg WHEN 'qty' THEN d.qty END AS number2,
+           CASE CAST(:sort3 AS VARCHAR(20)) WHEN 'period' THEN d.period WHEN 'classification' THEN d.classification
+                WHEN 'hs_code' THEN d.hs_code WHEN 'hs_description' THEN d.described
+                WHEN 'qty_unit' THEN d.qty_unit WHEN 'source' THEN d.source WHEN 'source_ref' THEN d.source_ref
+                WHEN 'retrieved_at' THEN d.retrieved_at END AS text3,
+           CASE CAST(:sort3 AS VARCHAR(20)) WHEN 'value_usd' THEN d.value_usd
+                WHEN 'net_weight_kg' THEN d.net_weight_kg WHEN 'qty' THEN d.qty END AS number3
+    FROM described d
+    WHERE (CAST(:like_period AS VARCHAR(200)) IS NULL OR LOWER(d.period) LIKE :like_period ESCAPE '\')
+      AND (CAST(:like_classification AS VARCHAR(200)) IS NULL
+           OR LOWER(d.classification) LIKE :like_classification ESCAPE '\')
+      AND (CAST(:like_hs_code AS VARCHAR(200)) IS NULL OR LOWER(d.hs_code) LIKE :like_hs_code ESCAPE '\')
+      AND (CAST(:like_hs_description AS VARCHAR(200)) IS NULL
+           OR LOWER(d.described) LIKE :like_hs_description ESCAPE '\')
+      AND (CAST(:like_qty_unit AS VARCHAR(200)) IS NULL OR LOWER(d.qty_unit) LIKE :like_qty_unit ESCAPE '\')
+      AND (CAST(:like_source AS VARCHAR(200)) IS NULL OR LOWER(d.source) LIKE :like_source ESCAPE '\')
+      AND (CAST(:like_source_ref AS VARCHAR(200)) IS NULL OR LOWER(d.source_ref) LIKE :like_source_ref ESCAPE '\')
+      AND (CAST(:like_retrieved_at AS VARCHAR(200)) IS NULL
+           OR LOWER(d.retrieved_at) LIKE :like_retrieved_at ESCAPE '\')
+      AND (CAST(:min_value_usd AS DOUBLE PRECISION) IS NULL OR d.value_usd >= :min_value_usd)
+      AND (CAST(:max_value_usd AS DOUBLE PRECISION) IS NULL OR d.value_usd <= :max_value_usd)
+      AND (CAST(:null_value_usd AS INTEGER) IS NULL
+           OR (CAST(:null_value_usd AS INTEGER) = 1 AND d.value_usd IS NULL)
+           OR (CAST(:null_value_usd AS INTEGER) = 0 AND d.value_usd IS NOT NULL))
+      AND (CAST(:min_net_weight_kg AS DOUBLE PRECISION) IS NULL OR d.net_weight_kg >= :min_net_weight_kg)
+      AND (CAST(:max_net_weight_kg AS DOUBLE PRECISION) IS NULL OR d.net_weight_kg <= :max_net_weight_kg)
+      AND (CAST(:null_net_weight_kg AS INTEGER) IS NULL
+           OR (CAST(:null_net_weight_kg AS INTEGER) = 1 AND d.net_weight_kg IS NULL)
+           OR (CAST(:null_net_weight_kg AS INTEGER) = 0 AND d.net_weight_kg IS NOT NULL))
+      AND (CAST(:min_qty AS DOUBLE PRECISION) IS NULL OR d.qty >= :min_qty)
+      AND (CAST(:max_qty AS DOUBLE PRECISION) IS NULL OR d.qty <= :max_qty)
+      AND (CAST(:null_qty AS INTEGER) IS NULL
+           OR (CAST(:null_qty AS INTEGER) = 1 AND d.qty IS NULL)
+           OR (CAST(:null_qty AS INTEGER) = 0 AND d.qty IS NOT NULL))
+),
+block AS (
+    SELECT k.*
+    FROM kept k
+    ORDER BY CASE WHEN CAST(:dir1 AS VARCHAR(4)) = 'asc' THEN k.text1 END ASC NULLS FIRST,
+             CASE WHEN CAST(:dir1 AS VARCHAR(4)) = 'desc' THEN k.text1 END DESC NULLS LAST,
+             CASE WHEN CAST(:dir1 AS VARCHAR(4)) = 'asc' THEN k.number1 END ASC NULLS FIRST,
+             CASE WHEN CAST(:dir1 AS VARCHAR(4)) = 'desc' THEN k.number1 END DESC NULLS LAST,
+             CASE WHEN CAST(:dir2 AS VARCHAR(4)) = 'asc' THEN k.text2 END ASC NULLS FIRST,
+             CASE WHEN CAST(:dir2 AS VARCHAR(4)) = 'desc' THEN k.text2 END DESC NULLS LAST,
+             CASE WHEN CAST(:dir2 AS VARCHAR(4)) = 'asc' THEN k.number2 END ASC NULLS FIRST,
+             CASE WHEN CAST(:dir2 AS VARCHAR(4)) = 'desc' THEN k.number2 END DESC NULLS LAST,
+             CASE WHEN CAST(:dir3 AS VARCHAR(4)) = 'asc' THEN k.text3 END ASC NULLS FIRST,
+             CASE WHEN CAST(:dir3 AS VARCHAR(4)) = 'desc' THEN k.text3 END DESC NULLS LAST,
+             CASE WHEN CAST(:dir3 AS VARCHAR(4)) = 'asc' THEN k.number3 END ASC NULLS FIRST,
+             CASE WHEN CAST(:dir3 AS VARCHAR(4)) = 'desc' THEN k.number3 END DESC NULLS LAST,
+             k.hs_code, k.period, k.source, k.classification
+    LIMIT :limit OFFSET COALESCE(CAST(:offset AS INTEGER), 0)
+)
+SELECT b.reporter_code, r.name AS reporter, b.partner_code, p.name AS partner, b.flow, b.freq, b.period,
+       b.classification, b.hs_code, h.description AS hs_description, b.value_usd, b.net_weight_kg, b.qty,
+       b.qty_unit, b.source, b.source_ref, b.retrieved_at
+FROM block b
+LEFT JOIN country r ON r.code = b.reporter_code
+LEFT JOIN country p ON p.code = b.partner_code
+LEFT JOIN hs_code h ON h.code = b.hs_code
+ORDER BY CASE WHEN CAST(:dir1 AS VARCHAR(4)) = 'asc' THEN b.text1 END ASC NULLS FIRST,
+         CASE WHEN CAST(:dir1 AS VARCHAR(4)) = 'desc' THEN b.text1 END DESC NULLS LAST,
+         CASE WHEN CAST(:dir1 AS VARCHAR(4)) = 'asc' THEN b.number1 END ASC NULLS FIRST,
+         CASE WHEN CAST(:dir1 AS VARCHAR(4)) = 'desc' THEN b.number1 END DESC NULLS LAST,
+         CASE WHEN CAST(:dir2 AS VARCHAR(4)) = 'asc' THEN b.text2 END ASC NULLS FIRST,
+         CASE WHEN CAST(:dir2 AS VARCHAR(4)) = 'desc' THEN b.text2 END DESC NULLS LAST,
+         CASE WHEN CAST(:dir2 AS VARCHAR(4)) = 'asc' THEN b.number2 END ASC NULLS FIRST,
+         CASE WHEN CAST(:dir2 AS VARCHAR(4)) = 'desc' THEN b.number2 END DESC NULLS LAST,
+         CASE WHEN CAST(:dir3 AS VARCHAR(4)) = 'asc' THEN b.text3 END ASC NULLS FIRST,
+         CASE WHEN CAST(:dir3 AS VARCHAR(4)) = 'desc' THEN b.text3 END DESC NULLS LAST,
+         CASE WHEN CAST(:dir3 AS VARCHAR(4)) = 'asc' THEN b.number3 END ASC NULLS FIRST,
+         CASE WHEN CAST(:dir3 AS VARCHAR(4)) = 'desc' THEN b.number3 END DESC NULLS LAST,
+         b.hs_code, b.period, b.source, b.classification
