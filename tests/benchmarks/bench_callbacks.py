@@ -140,9 +140,27 @@ def _change_input(callback: Callback, view: View, rng: random.Random
             match = {k: v for k, v in component["props"]["id"].items() if isinstance(pattern[k], list)}
             if not _state_present(callback, view, match):
                 continue
-        view.props[(key, prop)] = new_value(component, view.props.get((key, prop)), prop, rng)
+        before = view.props.get((key, prop))
+        view.props[(key, prop)] = new_value(component, before, prop, rng)
+        if prop == "getRowsRequest" and _restarted(before, view.props[(key, prop)]):
+            _change_page_filter(view, rng)
         return (key, prop), match
     return None
+
+
+def _restarted(before: Any, after: Any) -> bool:
+    """A block-fed grid asking again from the top with the same sort and filters: a page filter changed."""
+    return (isinstance(before, dict) and after["startRow"] == 0 and after["sortModel"] == before["sortModel"]
+            and after["filterModel"] == before["filterModel"])
+
+
+def _change_page_filter(view: View, rng: random.Random) -> None:
+    """The page filter change that made the grid start again: one of the page's controls given a new value (the
+    grid's callback reads them as state, so the next blocks come from another selection)."""
+    controls = list(view.filters().values())
+    if controls:
+        key = rng.choice(controls)
+        view.props[(key, "value")] = new_value(view.components[key], view.props.get((key, "value")), "value", rng)
 
 
 def _state_present(callback: Callback, view: View, match: dict[str, Any]) -> bool:
