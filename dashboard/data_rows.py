@@ -62,7 +62,7 @@ def block(f: filters.Filters, view: GridView, start: int, end: int) -> tuple[pd.
 def selection_csv(f: filters.Filters, view: GridView) -> str:
     """Every row the grid can show (at most ROW_LIMIT), in its order and filtering, as export CSV."""
     if view.plain:
-        return export.query_csv("dash_trade_rows", limit=ROW_LIMIT, **where(f))
+        return export.query_csv("dash_trade_block", limit=ROW_LIMIT, offset=0, **where(f))
     return export.query_csv("dash_trade_view", cap=ROW_LIMIT, limit=ROW_LIMIT, offset=0, **where(f), **binds(view))
 
 

@@ -148,10 +148,10 @@ def test_supplier_series_and_tiers(seeded: Settings) -> None:
 @pytest.mark.both_backends
 def test_trade_rows_filter_by_exact_category_and_limit(seeded: Settings) -> None:
     args = {"flow": "X", "freq": "A", "period_from": "2019", "period_to": "2024", **CN_RU}
-    rows = queries.run_query("dash_trade_rows", category="integrated_circuits", limit=100, **args)
+    rows = queries.run_query("dash_trade_block", category="integrated_circuits", limit=100, offset=0, **args)
     assert set(rows["hs_code"]) == {"8542"}
-    assert len(queries.run_query("dash_trade_rows", category=None, limit=5, **args)) == 5
-    tier = queries.run_query("dash_trade_rows", category="chpl_tier_3a", limit=100, **args)
+    assert len(queries.run_query("dash_trade_block", category=None, limit=5, offset=0, **args)) == 5
+    tier = queries.run_query("dash_trade_block", category="chpl_tier_3a", limit=100, offset=0, **args)
     assert set(zip(tier["hs_code"], tier["period"])) >= {("854150", "2021"), ("854151", "2022")}
 
 
@@ -190,8 +190,8 @@ def test_frames_are_built_column_wise_exactly_as_pandas_builds_them_row_wise(see
         (["same", "same"], [(1, 2)]),  # duplicate names: the row-wise constructor answers
     ]
     with queries.engine().connect() as conn:  # a real selection: text, integers, NULL measures
-        result = conn.execute(text(query_text("dash_trade_rows")),
-                              {"limit": 5000, "reporter": 156, "partner": 643, "flow": "X", "freq": "A",
+        result = conn.execute(text(query_text("dash_trade_block")),
+                              {"limit": 5000, "offset": 0, "reporter": 156, "partner": 643, "flow": "X", "freq": "A",
                                "category": None, "period_from": "2013", "period_to": "2024"})
         cases.append((list(result.keys()), result.fetchall()))
     assert len(cases[-1][1]) > 10

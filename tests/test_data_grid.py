@@ -113,7 +113,7 @@ def as_csv(rows: list[dict[str, object]]) -> str:
 @pytest.mark.both_backends
 def test_blocks_in_selection_order_add_up_to_the_selection_and_the_count_stops_at_its_limit(
         seeded: Settings) -> None:
-    rows = queries.run_query("dash_trade_rows", limit=5000, **where())
+    rows = queries.run_query("dash_trade_block", limit=5000, offset=0, **where())
     assert len(rows) > 40
     blocks = [queries.run_query("dash_trade_block", limit=7, offset=o, **where()) for o in range(0, len(rows) + 7, 7)]
     assert plain(pd.concat(blocks)) == plain(rows)
@@ -242,12 +242,12 @@ def test_rows_csv_writes_exactly_the_export_format() -> None:
 
 @pytest.mark.both_backends
 def test_query_csv_equals_the_export_of_the_same_query(seeded: Settings) -> None:
-    frame = queries.run_query("dash_trade_rows", limit=5000, **where("M"))
-    text = export.query_csv("dash_trade_rows", limit=5000, **where("M"))
+    frame = queries.run_query("dash_trade_block", limit=5000, offset=0, **where("M"))
+    text = export.query_csv("dash_trade_block", limit=5000, offset=0, **where("M"))
     assert text == to_csv(frame) and ",,," in text  # missing figures are empty cells
-    assert export.query_csv("dash_trade_rows", limit=5000, **where("M")) is text  # the same version: kept
+    assert export.query_csv("dash_trade_block", limit=5000, offset=0, **where("M")) is text  # the same version: kept
     with pytest.raises(TypeError):
-        export.query_csv("dash_trade_rows", limit=5000)
+        export.query_csv("dash_trade_block", limit=5000)
 
 
 def test_a_view_csv_is_kept_until_the_data_changes(grid_db: Path, settings: Settings, tmp_path: Path) -> None:
@@ -273,7 +273,26 @@ def test_a_view_csv_is_kept_until_the_data_changes(grid_db: Path, settings: Sett
 ])
 def test_the_view_query_sorts_and_filters_alike_on_both_backends(  # type: ignore[no-untyped-def]
         seeded: Settings, sort, filters, keep) -> None:
-    selection = records(queries.run_query("dash_trade_rows", limit=data_rows.ROW_LIMIT, **where()))
+    selection = records(queries.run_query("dash_trade_block", limit=data_rows.ROW_LIMIT, offset=0, **where()))
     expected = python_view(selection, sort, keep)
     shown, counts = all_blocks(grid_view(model(sort, **filters)), size=5)
     assert len(expected) > 5 and shown == expected and counts - {None} == {len(expected)}
+
+
+@pytest.mark.parametrize("category", [None, "integrated_circuits", "machine_tools", "chpl_tier_3a", "chpl_tier_1"])
+def test_a_category_keeps_its_codes_and_tier_predecessors_before_2022_only(  # type: ignore[no-untyped-def]
+        grid_db: Path, category) -> None:
+    with sqlite3.connect(grid_db) as conn:
+        rows = conn.execute("SELECT hs_code, period, source FROM trade_flow WHERE reporter_code = 156 "
+                            "AND partner_code = 643 AND flow = 'X' AND freq = 'A' AND period BETWEEN '2019' AND '2024'"
+                            ).fetchall()
+        codes = {c for (c,) in conn.execute("SELECT hs_code FROM category_hs WHERE category = ?", (category,))}
+        tier = conn.execute("SELECT kind FROM category WHERE name = ?", (category,)).fetchone() == ("chpl_tier",)
+        older = {o for (o, n) in conn.execute("SELECT old_code, new_code FROM hs_concordance") if n in codes}
+    expected = sorted((c, p, s) for c, p, s in rows
+                      if category is None or c in codes or (tier and c in older and p < "2022"))
+    found = queries.run_query("dash_trade_block", limit=5000, offset=0, **where(category=category))
+    assert list(zip(found["hs_code"], found["period"], found["source"])) == expected
+    assert category is None or len(expected) < len(rows)
+    size = queries.run_query("dash_trade_count", limit=5001, **where(category=category))["n_rows"].iloc[0]
+    assert int(size) == len(expected)

@@ -1,5 +1,5 @@
--- One block of the Data page's grid sorted and filtered by its columns, within the selection: the first `cap` rows of
--- dash_trade_rows, exactly the rows the grid holds. Sorting and filtering happen over those rows only, so a block
+-- One block of the Data page's grid sorted and filtered by its columns, within the selection: its first `cap` rows in
+-- code, period, source, classification order (as dash_trade_block reads them), exactly the rows the grid holds. Sorting and filtering happen over those rows only, so a block
 -- costs at most `cap` rows whatever the size of the table; names and descriptions are joined to the block's rows
 -- only (a filter or sort on the description looks it up for the rows it reads).
 -- Binds sort1..sort3 name a column (the page maps the grid's sort model through an allow-list; NULL = no key) and
@@ -7,19 +7,29 @@
 -- the grid. The selection's own order breaks ties, so blocks never overlap or skip a row.
 -- Column filters: like_<column> is a lower-case LIKE pattern (backslash escapes); min_<measure> and max_<measure>
 -- bound a measure inclusively; null_<measure> 1 keeps only missing values, 0 only reported ones. NULL = no filter.
+-- The selection is two arms, of which the category bind enables one: every code when it is NULL, else the category's
+-- codes (plus, for CHPL tiers, their HS 2017 predecessors before 2022). Each arm reads the pair's index in code order,
+-- by a range or by one seek per code, so the first rows come without a sort and a category reads only its codes.
 WITH selection AS (
     SELECT t.reporter_code, t.partner_code, t.flow, t.freq, t.period, t.classification, t.hs_code,
            t.value_usd, t.net_weight_kg, t.qty, t.qty_unit, t.source, t.source_ref, t.retrieved_at
     FROM trade_flow t
     WHERE t.reporter_code = :reporter AND t.partner_code = :partner AND t.flow = :flow AND t.freq = :freq
+      AND t.period >= :period_from AND t.period <= :period_to AND CAST(:category AS VARCHAR(50)) IS NULL
+    UNION ALL
+    SELECT t.reporter_code, t.partner_code, t.flow, t.freq, t.period, t.classification, t.hs_code,
+           t.value_usd, t.net_weight_kg, t.qty, t.qty_unit, t.source, t.source_ref, t.retrieved_at
+    FROM trade_flow t
+    WHERE t.reporter_code = :reporter AND t.partner_code = :partner AND t.flow = :flow AND t.freq = :freq
       AND t.period >= :period_from AND t.period <= :period_to
-      AND (CAST(:category AS VARCHAR(50)) IS NULL
-           OR t.hs_code IN (SELECT ch.hs_code FROM category_hs ch WHERE ch.category = CAST(:category AS VARCHAR(50)))
-           OR (t.period < '2022' AND t.hs_code IN (
-                SELECT c.old_code FROM hs_concordance c JOIN category_hs ch ON ch.hs_code = c.new_code
-                JOIN category k ON k.name = ch.category
-                WHERE k.kind = 'chpl_tier' AND ch.category = CAST(:category AS VARCHAR(50)))))
-    ORDER BY t.hs_code, t.period, t.source, t.classification
+      AND t.hs_code IN (SELECT ch.hs_code FROM category_hs ch WHERE ch.category = CAST(:category AS VARCHAR(50))
+                        UNION
+                        SELECT c.old_code FROM hs_concordance c JOIN category_hs ch ON ch.hs_code = c.new_code
+                        JOIN category k ON k.name = ch.category
+                        WHERE k.kind = 'chpl_tier' AND ch.category = CAST(:category AS VARCHAR(50)))
+      AND (t.period < '2022'
+           OR t.hs_code IN (SELECT ch.hs_code FROM category_hs ch WHERE ch.category = CAST(:category AS VARCHAR(50))))
+    ORDER BY hs_code, period, source, classification
     LIMIT COALESCE(CAST(:cap AS INTEGER), 5000)  -- no cap given: the Data page's, 5,000 rows
 ),
 described AS (
