@@ -112,13 +112,15 @@ def _write(columns: Sequence[str], cells: list[list[object]]) -> str:
 
 
 def _csv_column(values: list[object]) -> list[object]:
-    """One column's CSV cells; a column of one type (as a query returns them) takes one pass at C speed."""
-    kinds = {type(v) for v in values if v is not None}
+    """One column's CSV cells. A column of one type (as a query returns them) is converted at C speed: text once per
+    distinct value (names, flows, sources and units repeat down a selection), numbers in one pass."""
+    kinds = set(map(type, values)) - {type(None)}
+    if kinds == {str}:
+        cells = {v: "" if v is None else "'" + v if v.startswith(FORMULA_PREFIXES) else v  # type: ignore[union-attr]
+                 for v in set(values)}
+        return list(map(cells.__getitem__, values))
     if kinds == {float}:
         return ["" if v is None or v != v else "%.15g" % v for v in values]  # NaN is the only value != itself
-    if kinds == {str}:
-        return ["" if v is None else "'" + v if v.startswith(FORMULA_PREFIXES) else v  # type: ignore[union-attr]
-                for v in values]
     if kinds <= {int}:
         return ["" if v is None else v for v in values]
     return [_csv_cell(v) for v in values]
