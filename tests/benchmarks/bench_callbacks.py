@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.benchmarks.bench_app import ECHO_IN, ECHO_OUT
-from tests.benchmarks.dash_client import Callback, Client, View, download_path, id_key, matches, new_value, \
-    url_query, wildcard
+from tests.benchmarks.dash_client import Callback, Client, View, download_path, new_value, url_query, wildcard
 
 CALLS = 200
 ROUTE = "GET /download/trade.csv"  # the schedule's key for the Data page's CSV route
