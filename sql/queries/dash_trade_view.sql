@@ -1,7 +1,8 @@
--- One block of the Data page's grid sorted and filtered by its columns, within the selection: its first `cap` rows in
--- code, period, source, classification order (as dash_trade_block reads them), exactly the rows the grid holds. Sorting and filtering happen over those rows only, so a block
--- costs at most `cap` rows whatever the size of the table; names and descriptions are joined to the block's rows
--- only (a filter or sort on the description looks it up for the rows it reads).
+-- One block of the Data page's grid sorted and filtered by its columns, within the selection: its first `cap` rows
+-- in code, period, source, classification order (as dash_trade_block reads them), exactly the rows the grid holds.
+-- Sorting and filtering happen over those rows only, so a block costs at most `cap` rows whatever the size of the
+-- table; names and descriptions are joined to the block's rows only (a filter or sort on the description looks it
+-- up for the rows it reads).
 -- Binds sort1..sort3 name a column (the page maps the grid's sort model through an allow-list; NULL = no key) and
 -- dir1..dir3 give its direction, 'asc' or 'desc'. Missing values come first ascending and last descending, as in
 -- the grid. The selection's own order breaks ties, so blocks never overlap or skip a row.
@@ -9,28 +10,39 @@
 -- bound a measure inclusively; null_<measure> 1 keeps only missing values, 0 only reported ones. NULL = no filter.
 -- The selection is two arms, of which the category bind enables one: every code when it is NULL, else the category's
 -- codes (plus, for CHPL tiers, their HS 2017 predecessors before 2022). Each arm reads the pair's index in code order,
--- by a range or by one seek per code, so the first rows come without a sort and a category reads only its codes.
+-- by a range or by one seek per code, so its first rows come without a sort and a category reads only its codes;
+-- each arm is capped on its own, so the two are appended rather than merged.
+-- Every sort key is worked out once per row in `kept`, one column per key and direction (NULL where it does not
+-- apply), and the ORDER BY names those columns only: written out in the ORDER BY, the keys' CASE expressions were
+-- evaluated there again for every row, which cost about as much as reading the rows.
 WITH selection AS (
-    SELECT t.reporter_code, t.partner_code, t.flow, t.freq, t.period, t.classification, t.hs_code,
-           t.value_usd, t.net_weight_kg, t.qty, t.qty_unit, t.source, t.source_ref, t.retrieved_at
-    FROM trade_flow t
-    WHERE t.reporter_code = :reporter AND t.partner_code = :partner AND t.flow = :flow AND t.freq = :freq
-      AND t.period >= :period_from AND t.period <= :period_to AND CAST(:category AS VARCHAR(50)) IS NULL
+    SELECT * FROM (
+        SELECT t.reporter_code, t.partner_code, t.flow, t.freq, t.period, t.classification, t.hs_code,
+               t.value_usd, t.net_weight_kg, t.qty, t.qty_unit, t.source, t.source_ref, t.retrieved_at
+        FROM trade_flow t
+        WHERE t.reporter_code = :reporter AND t.partner_code = :partner AND t.flow = :flow AND t.freq = :freq
+          AND t.period >= :period_from AND t.period <= :period_to AND CAST(:category AS VARCHAR(50)) IS NULL
+        ORDER BY hs_code, period, source, classification
+        LIMIT COALESCE(CAST(:cap AS INTEGER), 5000)  -- no cap given: the Data page's, 5,000 rows
+    ) every_code
     UNION ALL
-    SELECT t.reporter_code, t.partner_code, t.flow, t.freq, t.period, t.classification, t.hs_code,
-           t.value_usd, t.net_weight_kg, t.qty, t.qty_unit, t.source, t.source_ref, t.retrieved_at
-    FROM trade_flow t
-    WHERE t.reporter_code = :reporter AND t.partner_code = :partner AND t.flow = :flow AND t.freq = :freq
-      AND t.period >= :period_from AND t.period <= :period_to
-      AND t.hs_code IN (SELECT ch.hs_code FROM category_hs ch WHERE ch.category = CAST(:category AS VARCHAR(50))
-                        UNION
-                        SELECT c.old_code FROM hs_concordance c JOIN category_hs ch ON ch.hs_code = c.new_code
-                        JOIN category k ON k.name = ch.category
-                        WHERE k.kind = 'chpl_tier' AND ch.category = CAST(:category AS VARCHAR(50)))
-      AND (t.period < '2022'
-           OR t.hs_code IN (SELECT ch.hs_code FROM category_hs ch WHERE ch.category = CAST(:category AS VARCHAR(50))))
-    ORDER BY hs_code, period, source, classification
-    LIMIT COALESCE(CAST(:cap AS INTEGER), 5000)  -- no cap given: the Data page's, 5,000 rows
+    SELECT * FROM (
+        SELECT t.reporter_code, t.partner_code, t.flow, t.freq, t.period, t.classification, t.hs_code,
+               t.value_usd, t.net_weight_kg, t.qty, t.qty_unit, t.source, t.source_ref, t.retrieved_at
+        FROM trade_flow t
+        WHERE t.reporter_code = :reporter AND t.partner_code = :partner AND t.flow = :flow AND t.freq = :freq
+          AND t.period >= :period_from AND t.period <= :period_to
+          AND t.hs_code IN (SELECT ch.hs_code FROM category_hs ch WHERE ch.category = CAST(:category AS VARCHAR(50))
+                            UNION
+                            SELECT c.old_code FROM hs_concordance c JOIN category_hs ch ON ch.hs_code = c.new_code
+                            JOIN category k ON k.name = ch.category
+                            WHERE k.kind = 'chpl_tier' AND ch.category = CAST(:category AS VARCHAR(50)))
+          AND (t.period < '2022'
+               OR t.hs_code IN (SELECT ch.hs_code FROM category_hs ch
+                                WHERE ch.category = CAST(:category AS VARCHAR(50))))
+        ORDER BY hs_code, period, source, classification
+        LIMIT COALESCE(CAST(:cap AS INTEGER), 5000)
+    ) category_codes
 ),
 described AS (
     SELECT s.*,
@@ -42,24 +54,54 @@ described AS (
 ),
 kept AS (
     SELECT d.*,
-           CASE CAST(:sort1 AS VARCHAR(20)) WHEN 'period' THEN d.period WHEN 'classification' THEN d.classification
-                WHEN 'hs_code' THEN d.hs_code WHEN 'hs_description' THEN d.described
-                WHEN 'qty_unit' THEN d.qty_unit WHEN 'source' THEN d.source WHEN 'source_ref' THEN d.source_ref
-                WHEN 'retrieved_at' THEN d.retrieved_at END AS text1,
-           CASE CAST(:sort1 AS VARCHAR(20)) WHEN 'value_usd' THEN d.value_usd
-                WHEN 'net_weight_kg' THEN d.net_weight_kg WHEN 'qty' THEN d.qty END AS number1,
-           CASE CAST(:sort2 AS VARCHAR(20)) WHEN 'period' THEN d.period WHEN 'classification' THEN d.classification
-                WHEN 'hs_code' THEN d.hs_code WHEN 'hs_description' THEN d.described
-                WHEN 'qty_unit' THEN d.qty_unit WHEN 'source' THEN d.source WHEN 'source_ref' THEN d.source_ref
-                WHEN 'retrieved_at' THEN d.retrieved_at END AS text2,
-           CASE CAST(:sort2 AS VARCHAR(20)) WHEN 'value_usd' THEN d.value_usd
-                WHEN 'net_weight_kg' THEN d.net_weight_kg WHEN 'qty' THEN d.qty END AS number2,
-           CASE CAST(:sort3 AS VARCHAR(20)) WHEN 'period' THEN d.period WHEN 'classification' THEN d.classification
-                WHEN 'hs_code' THEN d.hs_code WHEN 'hs_description' THEN d.described
-                WHEN 'qty_unit' THEN d.qty_unit WHEN 'source' THEN d.source WHEN 'source_ref' THEN d.source_ref
-                WHEN 'retrieved_at' THEN d.retrieved_at END AS text3,
-           CASE CAST(:sort3 AS VARCHAR(20)) WHEN 'value_usd' THEN d.value_usd
-                WHEN 'net_weight_kg' THEN d.net_weight_kg WHEN 'qty' THEN d.qty END AS number3
+           CASE WHEN CAST(:dir1 AS VARCHAR(4)) = 'asc' THEN
+               CASE CAST(:sort1 AS VARCHAR(20)) WHEN 'period' THEN d.period WHEN 'classification' THEN d.classification
+                    WHEN 'hs_code' THEN d.hs_code WHEN 'hs_description' THEN d.described WHEN 'qty_unit' THEN d.qty_unit
+                    WHEN 'source' THEN d.source WHEN 'source_ref' THEN d.source_ref
+                    WHEN 'retrieved_at' THEN d.retrieved_at END END AS text1_asc,
+           CASE WHEN CAST(:dir1 AS VARCHAR(4)) = 'desc' THEN
+               CASE CAST(:sort1 AS VARCHAR(20)) WHEN 'period' THEN d.period WHEN 'classification' THEN d.classification
+                    WHEN 'hs_code' THEN d.hs_code WHEN 'hs_description' THEN d.described WHEN 'qty_unit' THEN d.qty_unit
+                    WHEN 'source' THEN d.source WHEN 'source_ref' THEN d.source_ref
+                    WHEN 'retrieved_at' THEN d.retrieved_at END END AS text1_desc,
+           CASE WHEN CAST(:dir1 AS VARCHAR(4)) = 'asc' THEN
+               CASE CAST(:sort1 AS VARCHAR(20)) WHEN 'value_usd' THEN d.value_usd
+                    WHEN 'net_weight_kg' THEN d.net_weight_kg WHEN 'qty' THEN d.qty END END AS number1_asc,
+           CASE WHEN CAST(:dir1 AS VARCHAR(4)) = 'desc' THEN
+               CASE CAST(:sort1 AS VARCHAR(20)) WHEN 'value_usd' THEN d.value_usd
+                    WHEN 'net_weight_kg' THEN d.net_weight_kg WHEN 'qty' THEN d.qty END END AS number1_desc,
+           CASE WHEN CAST(:dir2 AS VARCHAR(4)) = 'asc' THEN
+               CASE CAST(:sort2 AS VARCHAR(20)) WHEN 'period' THEN d.period WHEN 'classification' THEN d.classification
+                    WHEN 'hs_code' THEN d.hs_code WHEN 'hs_description' THEN d.described WHEN 'qty_unit' THEN d.qty_unit
+                    WHEN 'source' THEN d.source WHEN 'source_ref' THEN d.source_ref
+                    WHEN 'retrieved_at' THEN d.retrieved_at END END AS text2_asc,
+           CASE WHEN CAST(:dir2 AS VARCHAR(4)) = 'desc' THEN
+               CASE CAST(:sort2 AS VARCHAR(20)) WHEN 'period' THEN d.period WHEN 'classification' THEN d.classification
+                    WHEN 'hs_code' THEN d.hs_code WHEN 'hs_description' THEN d.described WHEN 'qty_unit' THEN d.qty_unit
+                    WHEN 'source' THEN d.source WHEN 'source_ref' THEN d.source_ref
+                    WHEN 'retrieved_at' THEN d.retrieved_at END END AS text2_desc,
+           CASE WHEN CAST(:dir2 AS VARCHAR(4)) = 'asc' THEN
+               CASE CAST(:sort2 AS VARCHAR(20)) WHEN 'value_usd' THEN d.value_usd
+                    WHEN 'net_weight_kg' THEN d.net_weight_kg WHEN 'qty' THEN d.qty END END AS number2_asc,
+           CASE WHEN CAST(:dir2 AS VARCHAR(4)) = 'desc' THEN
+               CASE CAST(:sort2 AS VARCHAR(20)) WHEN 'value_usd' THEN d.value_usd
+                    WHEN 'net_weight_kg' THEN d.net_weight_kg WHEN 'qty' THEN d.qty END END AS number2_desc,
+           CASE WHEN CAST(:dir3 AS VARCHAR(4)) = 'asc' THEN
+               CASE CAST(:sort3 AS VARCHAR(20)) WHEN 'period' THEN d.period WHEN 'classification' THEN d.classification
+                    WHEN 'hs_code' THEN d.hs_code WHEN 'hs_description' THEN d.described WHEN 'qty_unit' THEN d.qty_unit
+                    WHEN 'source' THEN d.source WHEN 'source_ref' THEN d.source_ref
+                    WHEN 'retrieved_at' THEN d.retrieved_at END END AS text3_asc,
+           CASE WHEN CAST(:dir3 AS VARCHAR(4)) = 'desc' THEN
+               CASE CAST(:sort3 AS VARCHAR(20)) WHEN 'period' THEN d.period WHEN 'classification' THEN d.classification
+                    WHEN 'hs_code' THEN d.hs_code WHEN 'hs_description' THEN d.described WHEN 'qty_unit' THEN d.qty_unit
+                    WHEN 'source' THEN d.source WHEN 'source_ref' THEN d.source_ref
+                    WHEN 'retrieved_at' THEN d.retrieved_at END END AS text3_desc,
+           CASE WHEN CAST(:dir3 AS VARCHAR(4)) = 'asc' THEN
+               CASE CAST(:sort3 AS VARCHAR(20)) WHEN 'value_usd' THEN d.value_usd
+                    WHEN 'net_weight_kg' THEN d.net_weight_kg WHEN 'qty' THEN d.qty END END AS number3_asc,
+           CASE WHEN CAST(:dir3 AS VARCHAR(4)) = 'desc' THEN
+               CASE CAST(:sort3 AS VARCHAR(20)) WHEN 'value_usd' THEN d.value_usd
+                    WHEN 'net_weight_kg' THEN d.net_weight_kg WHEN 'qty' THEN d.qty END END AS number3_desc
     FROM described d
     WHERE (CAST(:like_period AS VARCHAR(200)) IS NULL OR LOWER(d.period) LIKE :like_period ESCAPE '\')
       AND (CAST(:like_classification AS VARCHAR(200)) IS NULL
@@ -91,18 +133,12 @@ kept AS (
 block AS (
     SELECT k.*
     FROM kept k
-    ORDER BY CASE WHEN CAST(:dir1 AS VARCHAR(4)) = 'asc' THEN k.text1 END ASC NULLS FIRST,
-             CASE WHEN CAST(:dir1 AS VARCHAR(4)) = 'desc' THEN k.text1 END DESC NULLS LAST,
-             CASE WHEN CAST(:dir1 AS VARCHAR(4)) = 'asc' THEN k.number1 END ASC NULLS FIRST,
-             CASE WHEN CAST(:dir1 AS VARCHAR(4)) = 'desc' THEN k.number1 END DESC NULLS LAST,
-             CASE WHEN CAST(:dir2 AS VARCHAR(4)) = 'asc' THEN k.text2 END ASC NULLS FIRST,
-             CASE WHEN CAST(:dir2 AS VARCHAR(4)) = 'desc' THEN k.text2 END DESC NULLS LAST,
-             CASE WHEN CAST(:dir2 AS VARCHAR(4)) = 'asc' THEN k.number2 END ASC NULLS FIRST,
-             CASE WHEN CAST(:dir2 AS VARCHAR(4)) = 'desc' THEN k.number2 END DESC NULLS LAST,
-             CASE WHEN CAST(:dir3 AS VARCHAR(4)) = 'asc' THEN k.text3 END ASC NULLS FIRST,
-             CASE WHEN CAST(:dir3 AS VARCHAR(4)) = 'desc' THEN k.text3 END DESC NULLS LAST,
-             CASE WHEN CAST(:dir3 AS VARCHAR(4)) = 'asc' THEN k.number3 END ASC NULLS FIRST,
-             CASE WHEN CAST(:dir3 AS VARCHAR(4)) = 'desc' THEN k.number3 END DESC NULLS LAST,
+    ORDER BY k.text1_asc ASC NULLS FIRST, k.text1_desc DESC NULLS LAST,
+             k.number1_asc ASC NULLS FIRST, k.number1_desc DESC NULLS LAST,
+             k.text2_asc ASC NULLS FIRST, k.text2_desc DESC NULLS LAST,
+             k.number2_asc ASC NULLS FIRST, k.number2_desc DESC NULLS LAST,
+             k.text3_asc ASC NULLS FIRST, k.text3_desc DESC NULLS LAST,
+             k.number3_asc ASC NULLS FIRST, k.number3_desc DESC NULLS LAST,
              k.hs_code, k.period, k.source, k.classification
     LIMIT :limit OFFSET COALESCE(CAST(:offset AS INTEGER), 0)
 )
@@ -113,16 +149,10 @@ FROM block b
 LEFT JOIN country r ON r.code = b.reporter_code
 LEFT JOIN country p ON p.code = b.partner_code
 LEFT JOIN hs_code h ON h.code = b.hs_code
-ORDER BY CASE WHEN CAST(:dir1 AS VARCHAR(4)) = 'asc' THEN b.text1 END ASC NULLS FIRST,
-         CASE WHEN CAST(:dir1 AS VARCHAR(4)) = 'desc' THEN b.text1 END DESC NULLS LAST,
-         CASE WHEN CAST(:dir1 AS VARCHAR(4)) = 'asc' THEN b.number1 END ASC NULLS FIRST,
-         CASE WHEN CAST(:dir1 AS VARCHAR(4)) = 'desc' THEN b.number1 END DESC NULLS LAST,
-         CASE WHEN CAST(:dir2 AS VARCHAR(4)) = 'asc' THEN b.text2 END ASC NULLS FIRST,
-         CASE WHEN CAST(:dir2 AS VARCHAR(4)) = 'desc' THEN b.text2 END DESC NULLS LAST,
-         CASE WHEN CAST(:dir2 AS VARCHAR(4)) = 'asc' THEN b.number2 END ASC NULLS FIRST,
-         CASE WHEN CAST(:dir2 AS VARCHAR(4)) = 'desc' THEN b.number2 END DESC NULLS LAST,
-         CASE WHEN CAST(:dir3 AS VARCHAR(4)) = 'asc' THEN b.text3 END ASC NULLS FIRST,
-         CASE WHEN CAST(:dir3 AS VARCHAR(4)) = 'desc' THEN b.text3 END DESC NULLS LAST,
-         CASE WHEN CAST(:dir3 AS VARCHAR(4)) = 'asc' THEN b.number3 END ASC NULLS FIRST,
-         CASE WHEN CAST(:dir3 AS VARCHAR(4)) = 'desc' THEN b.number3 END DESC NULLS LAST,
+ORDER BY b.text1_asc ASC NULLS FIRST, b.text1_desc DESC NULLS LAST,
+         b.number1_asc ASC NULLS FIRST, b.number1_desc DESC NULLS LAST,
+         b.text2_asc ASC NULLS FIRST, b.text2_desc DESC NULLS LAST,
+         b.number2_asc ASC NULLS FIRST, b.number2_desc DESC NULLS LAST,
+         b.text3_asc ASC NULLS FIRST, b.text3_desc DESC NULLS LAST,
+         b.number3_asc ASC NULLS FIRST, b.number3_desc DESC NULLS LAST,
          b.hs_code, b.period, b.source, b.classification
