@@ -16,12 +16,12 @@ from collections import OrderedDict
 from typing import Any, Hashable, Iterable, Mapping, Sequence
 
 import pandas as pd
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from dashboard import queries
 from etl.db import data_version
 from etl.export import EXPORT_COLUMNS, FORMULA_PREFIXES, neutralise, to_csv
-from etl.queries import query_params, query_text
+from etl.queries import query_params, statement
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -73,7 +73,7 @@ def query_csv(name: str, **params: object) -> str:
         key = (conn.engine, data_version(conn), (name, tuple(sorted(params.items()))))
         kept = _kept(key)
         if kept is None:
-            result = conn.execute(text(query_text(name)), params)
+            result = conn.execute(statement(name), params)
             kept = trade_rows_csv(list(result.keys()), result.fetchall())
             _keep(key, kept)
     return kept

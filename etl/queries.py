@@ -7,7 +7,7 @@ from typing import Sequence
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, TextClause, text
 
 QUERY_DIR = Path(__file__).resolve().parent.parent / "sql" / "queries"
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
@@ -21,9 +21,18 @@ def query_text(name: str) -> str:
     return (QUERY_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
-def query_params(name: str) -> set[str]:
+@lru_cache(maxsize=None)
+def query_params(name: str) -> frozenset[str]:
+    """The binds a named query declares (comments left out)."""
     body = re.sub(r"--[^\n]*", "", query_text(name))
-    return set(re.findall(r"(?<!:):([a-z_][a-z0-9_]*)", body))
+    return frozenset(re.findall(r"(?<!:):([a-z_][a-z0-9_]*)", body))
+
+
+@lru_cache(maxsize=None)
+def statement(name: str) -> TextClause:
+    """A named query as one SQLAlchemy statement, parsed once: parsing the binds of a query with dozens of them
+    (the Data grid's view has 45) cost about a millisecond a call."""
+    return text(query_text(name))
 
 
 def run_query(conn: Connection, name: str, **params: object) -> pd.DataFrame:
@@ -31,7 +40,7 @@ def run_query(conn: Connection, name: str, **params: object) -> pd.DataFrame:
     missing = query_params(name) - set(params)
     if missing:
         raise TypeError(f"query {name} needs parameters: {', '.join(sorted(missing))}")
-    result = conn.execute(text(query_text(name)), params)
+    result = conn.execute(statement(name), params)
     return frame(list(result.keys()), result.fetchall())
 
 
