@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from typing import Mapping
 
-import pandas as pd
 from flask import Flask, Response, request
 
 from dashboard import export, filters, queries
@@ -45,18 +44,18 @@ def selection_size(f: filters.Filters) -> int:
     return int(frame["n_rows"].iloc[0])
 
 
-def block(f: filters.Filters, view: GridView, start: int, end: int) -> tuple[pd.DataFrame, int | None]:
-    """Rows start .. end - 1 of the selection as the grid sorts and filters it, and how many rows the view has when
-    that is known: always for the plain view; for a sorted or filtered one, once a block comes back short (the
-    grid keeps asking until then)."""
+def block(f: filters.Filters, view: GridView, start: int, end: int) -> tuple[list[dict[str, object]], int | None]:
+    """Rows start .. end - 1 of the selection as the grid sorts and filters it (dicts of the export columns, a
+    missing value as None), and how many rows the view has when that is known: always for the plain view; for a
+    sorted or filtered one, once a block comes back short (the grid keeps asking until then)."""
     start = min(max(start, 0), ROW_LIMIT)
     size = min(max(end - start, 0), MAX_BLOCK, ROW_LIMIT - start)
     if view.plain:
-        frame = queries.cached_query("dash_trade_block", limit=size, offset=start, **where(f))
-        return frame, min(selection_size(f), ROW_LIMIT)
-    frame = queries.cached_query("dash_trade_view", cap=ROW_LIMIT, limit=size, offset=start, **where(f),
-                                 **binds(view))
-    return frame, start + len(frame) if len(frame) < size or start + size >= ROW_LIMIT else None
+        rows = queries.cached_records("dash_trade_block", limit=size, offset=start, **where(f))
+        return rows, min(selection_size(f), ROW_LIMIT)
+    rows = queries.cached_records("dash_trade_view", cap=ROW_LIMIT, limit=size, offset=start, **where(f),
+                                  **binds(view))
+    return rows, start + len(rows) if len(rows) < size or start + size >= ROW_LIMIT else None
 
 
 def selection_csv(f: filters.Filters, view: GridView) -> str:

@@ -16,6 +16,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from etl.db import data_version, make_engine
+from etl.queries import query_records as _query_records
 from etl.queries import run_query as _run_query
 from etl.settings import Settings
 
@@ -26,27 +27,29 @@ UNCACHED = frozenset({"refresh_progress", "freshness", "dash_etl_sources", "stat
 CACHE_CELLS = 1_000_000  # rows x columns kept in memory per process, least recently used dropped first
 _Key = tuple[int, str, tuple[tuple[str, object], ...]]
 _T = TypeVar("_T")
+_Answer = pd.DataFrame | tuple[dict[str, object], ...]
 MEMO_ENTRIES = 64  # built views (an article's annotated text, a claim's chart) kept per process
 
 
 class _Cache:
-    """Query answers keyed on (data version, name, parameters), bounded by their total cell count."""
+    """Query answers (frames, or rows as dicts) keyed on (data version, name, parameters), bounded by their total
+    cell count."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self.frames: OrderedDict[_Key, pd.DataFrame] = OrderedDict()
+        self.frames: OrderedDict[_Key, _Answer] = OrderedDict()
         self.cells = 0
         self.version = -1
 
-    def get(self, key: _Key) -> pd.DataFrame | None:
+    def get(self, key: _Key) -> _Answer | None:
         with _lock:
             frame = self.frames.get(key)
             if frame is not None:
                 self.frames.move_to_end(key)
         return frame
 
-    def put(self, key: _Key, frame: pd.DataFrame) -> None:
-        size = frame.size
+    def put(self, key: _Key, frame: _Answer) -> None:
+        size = _cells(frame)
         if size > self.limit:
             return
         with _lock:
@@ -58,12 +61,16 @@ class _Cache:
             self.cells += size
             while self.cells > self.limit:
                 _old, dropped = self.frames.popitem(last=False)
-                self.cells -= dropped.size
+                self.cells -= _cells(dropped)
 
     def clear_locked(self, version: int = -1) -> None:
         self.frames.clear()
         self.cells = 0
         self.version = version
+
+
+def _cells(answer: _Answer) -> int:
+    return answer.size if isinstance(answer, pd.DataFrame) else sum(len(row) for row in answer)
 
 
 _cache = _Cache(CACHE_CELLS)
@@ -107,7 +114,21 @@ def cached_query(name: str, **params: object) -> pd.DataFrame:
         if hit is None:
             hit = _run_query(conn, name, **params)
             _cache.put(key, hit)
+    assert isinstance(hit, pd.DataFrame)
     return hit.copy()
+
+
+def cached_records(name: str, **params: object) -> list[dict[str, object]]:
+    """A named query's rows as dicts (SQL NULL as None), cached as cached_query's answers are; for rows that are
+    sent to the browser as they are. The caller gets its own dicts."""
+    with engine().connect() as conn:
+        key = (data_version(conn), f"{name} as records", tuple(sorted(params.items())))
+        hit = _cache.get(key)
+        if hit is None:
+            hit = tuple(_query_records(conn, name, **params))
+            _cache.put(key, hit)
+    assert isinstance(hit, tuple)
+    return [dict(row) for row in hit]
 
 
 def current_data_version() -> int:

@@ -59,6 +59,23 @@ def test_each_caller_gets_its_own_copy(seeded: Settings) -> None:
     assert value_in(queries.cached_query("dash_category_series", **IC_2023)) == pytest.approx(3e9)
 
 
+def test_rows_as_records_are_cached_per_version_and_each_caller_gets_its_own(seeded: Settings) -> None:
+    params = {"reporter": 156, "partner": 643, "flow": "X", "freq": "A", "category": None,
+              "period_from": "2023", "period_to": "2023", "limit": 100, "offset": 0}
+    first = queries.cached_records("dash_trade_block", **params)
+    expected = queries.run_query("dash_trade_block", **params)
+    assert [r["hs_code"] for r in first] == expected["hs_code"].tolist() and first
+    assert all(r["net_weight_kg"] is None for r in first)  # the file reports no weights: missing, never NaN or 0
+    first[0]["value_usd"] = 0.0
+    with writer_engine(seeded).begin() as conn:  # a write that does not bump the version, as no load does
+        conn.exec_driver_sql("UPDATE trade_flow SET value_usd = 7e9 WHERE period = '2023' AND flow = 'X'")
+    again = queries.cached_records("dash_trade_block", **params)
+    assert again[0]["value_usd"] == expected["value_usd"].iloc[0]  # from memory, and not the caller's change
+    with writer_engine(seeded).begin() as conn:
+        bump_data_version(conn)
+    assert {r["value_usd"] for r in queries.cached_records("dash_trade_block", **params)} == {7e9}
+
+
 def test_another_database_never_sees_the_first_ones_answers(seeded: Settings, tmp_path: Path) -> None:
     assert not queries.cached_query("dash_category_series", **IC_2023).empty
     other = Settings.from_env(environ={}, database_url=f"sqlite:///{tmp_path / 'other.db'}")
