@@ -43,7 +43,7 @@ def _index_rows(settings: Settings) -> list[tuple[object, ...]]:
     with sqlite3.connect(settings.database_url.removeprefix("sqlite:///")) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         return conn.execute("SELECT reporter_code, partner_code, flow, freq, hs_code, period FROM trade_flow "
-                            "INDEXED BY ix_trade_flow_pair ORDER BY reporter_code, partner_code, flow, freq, "
+                            "INDEXED BY ix_trade_flow_rows ORDER BY reporter_code, partner_code, flow, freq, "
                             "hs_code, period").fetchall()
 
 
