@@ -91,8 +91,11 @@ LIKE_PATTERNS = {"contains": "%{}%", "equals": "{}", "startsWith": "{}%", "endsW
 def binds(view: GridView) -> dict[str, object]:
     """The view as dash_trade_view's binds: sort1..3 and dir1..3, like_<column> (a lower-case LIKE pattern, the
     user's % _ and backslash escaped), min_/max_<measure> (inclusive) and null_<measure> (1 only missing, 0 only
-    reported); None where the view has no such key or filter."""
+    reported); None where the view has no such key or filter. fold is 1 when a text filter has a letter with a case
+    (the values are lower-cased to match it), else 0 (digits and signs match alike in any case)."""
     out: dict[str, object] = {f"like_{c}": None for c in TEXT}
+    texts = [str(b) for _column, kind, _a, b in view.filters if kind == "text"]
+    out["fold"] = 1 if any(c.lower() != c.upper() for text in texts for c in text) else 0
     for measure in NUMERIC:
         out |= {f"min_{measure}": None, f"max_{measure}": None, f"null_{measure}": None}
     for i in range(1, SORT_KEYS + 1):

@@ -167,6 +167,13 @@ FILTERS = [
      unit("A\\", lambda v, t: v.startswith(t))),
     ({"qty_unit": {"filterType": "text", "type": "endsWith", "filter": "_OFF"}},
      unit("_OFF", lambda v, t: v.endswith(t))),
+    ({"qty_unit": {"filterType": "text", "type": "contains", "filter": "50"}},
+     unit("50", lambda v, t: t in v)),  # no letter: matched as it is, not lower-cased
+    ({"period": {"filterType": "text", "type": "endsWith", "filter": "9"},
+      "qty_unit": {"filterType": "text", "type": "contains", "filter": "G"}},  # one letter folds every filter
+     lambda r: r["period"].endswith("9") and r["qty_unit"] is not None and "g" in r["qty_unit"].lower()),
+    ({"source": {"filterType": "text", "type": "startsWith", "filter": "CSV:SYNTHETIC_G"}},
+     lambda r: r["source"].lower().startswith("csv:synthetic_g")),
     ({"source": {"filterType": "text", "type": "contains", "filter": "Ü%"}},
      lambda r: "ü%" in r["source"].lower()),
     ({"value_usd": {"filterType": "number", "type": "inRange", "filter": 1e6, "filterTo": 5e6}},

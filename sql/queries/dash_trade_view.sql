@@ -8,6 +8,9 @@
 -- the grid. The selection's own order breaks ties, so blocks never overlap or skip a row.
 -- Column filters: like_<column> is a lower-case LIKE pattern (backslash escapes); min_<measure> and max_<measure>
 -- bound a measure inclusively; null_<measure> 1 keeps only missing values, 0 only reported ones. NULL = no filter.
+-- fold 1 lower-cases the values a pattern is matched against; 0 when no pattern has a letter with a case (a code
+-- or a period: the commonest column filters), where case cannot matter and lower-casing 5,000 values (by a Python
+-- function on SQLite, for letters beyond ASCII) would cost about as much as the rest of the filter.
 -- The selection is two arms, of which the category bind enables one: every code when it is NULL, else the category's
 -- codes (plus, for CHPL tiers, their HS 2017 predecessors before 2022). Each arm reads the pair's index in code order,
 -- by a range or by one seek per code, so its first rows come without a sort and a category reads only its codes;
@@ -103,17 +106,30 @@ kept AS (
                CASE CAST(:sort3 AS VARCHAR(20)) WHEN 'value_usd' THEN d.value_usd
                     WHEN 'net_weight_kg' THEN d.net_weight_kg WHEN 'qty' THEN d.qty END END AS number3_desc
     FROM described d
-    WHERE (CAST(:like_period AS VARCHAR(200)) IS NULL OR LOWER(d.period) LIKE :like_period ESCAPE '\')
+    WHERE (CAST(:like_period AS VARCHAR(200)) IS NULL
+           OR (CASE WHEN CAST(:fold AS INTEGER) = 1 THEN LOWER(d.period) ELSE d.period END)
+              LIKE :like_period ESCAPE '\')
       AND (CAST(:like_classification AS VARCHAR(200)) IS NULL
-           OR LOWER(d.classification) LIKE :like_classification ESCAPE '\')
-      AND (CAST(:like_hs_code AS VARCHAR(200)) IS NULL OR LOWER(d.hs_code) LIKE :like_hs_code ESCAPE '\')
+           OR (CASE WHEN CAST(:fold AS INTEGER) = 1 THEN LOWER(d.classification) ELSE d.classification END)
+              LIKE :like_classification ESCAPE '\')
+      AND (CAST(:like_hs_code AS VARCHAR(200)) IS NULL
+           OR (CASE WHEN CAST(:fold AS INTEGER) = 1 THEN LOWER(d.hs_code) ELSE d.hs_code END)
+              LIKE :like_hs_code ESCAPE '\')
       AND (CAST(:like_hs_description AS VARCHAR(200)) IS NULL
-           OR LOWER(d.described) LIKE :like_hs_description ESCAPE '\')
-      AND (CAST(:like_qty_unit AS VARCHAR(200)) IS NULL OR LOWER(d.qty_unit) LIKE :like_qty_unit ESCAPE '\')
-      AND (CAST(:like_source AS VARCHAR(200)) IS NULL OR LOWER(d.source) LIKE :like_source ESCAPE '\')
-      AND (CAST(:like_source_ref AS VARCHAR(200)) IS NULL OR LOWER(d.source_ref) LIKE :like_source_ref ESCAPE '\')
+           OR (CASE WHEN CAST(:fold AS INTEGER) = 1 THEN LOWER(d.described) ELSE d.described END)
+              LIKE :like_hs_description ESCAPE '\')
+      AND (CAST(:like_qty_unit AS VARCHAR(200)) IS NULL
+           OR (CASE WHEN CAST(:fold AS INTEGER) = 1 THEN LOWER(d.qty_unit) ELSE d.qty_unit END)
+              LIKE :like_qty_unit ESCAPE '\')
+      AND (CAST(:like_source AS VARCHAR(200)) IS NULL
+           OR (CASE WHEN CAST(:fold AS INTEGER) = 1 THEN LOWER(d.source) ELSE d.source END)
+              LIKE :like_source ESCAPE '\')
+      AND (CAST(:like_source_ref AS VARCHAR(200)) IS NULL
+           OR (CASE WHEN CAST(:fold AS INTEGER) = 1 THEN LOWER(d.source_ref) ELSE d.source_ref END)
+              LIKE :like_source_ref ESCAPE '\')
       AND (CAST(:like_retrieved_at AS VARCHAR(200)) IS NULL
-           OR LOWER(d.retrieved_at) LIKE :like_retrieved_at ESCAPE '\')
+           OR (CASE WHEN CAST(:fold AS INTEGER) = 1 THEN LOWER(d.retrieved_at) ELSE d.retrieved_at END)
+              LIKE :like_retrieved_at ESCAPE '\')
       AND (CAST(:min_value_usd AS DOUBLE PRECISION) IS NULL OR d.value_usd >= :min_value_usd)
       AND (CAST(:max_value_usd AS DOUBLE PRECISION) IS NULL OR d.value_usd <= :max_value_usd)
       AND (CAST(:null_value_usd AS INTEGER) IS NULL
