@@ -78,6 +78,11 @@ def _code(raw: str | None, allowed: Mapping[int, str] | tuple[int, ...]) -> int 
     return int(text) if text.isdigit() and int(text) in allowed else None
 
 
+def _given(code: int | None, default: int) -> int:
+    """A country code read from a query, or the default when there was none: code 0 (World) is a choice too."""
+    return default if code is None else code
+
+
 def _choice(raw: str | None, allowed: tuple[str, ...]) -> str | None:
     return raw if raw in allowed else None
 
@@ -104,8 +109,8 @@ def parse(query: Mapping[str, object], defaults: Filters = Filters(),
         freq=_choice(raw.get("freq"), FREQS) or defaults.freq,
         flow=_choice(raw.get("flow"), FLOWS) or defaults.flow,
         category=category,
-        reporter=_code(raw.get("reporter"), reporters) or defaults.reporter,
-        partner=_code(raw.get("partner"), COUNTRIES) or defaults.partner,
+        reporter=_given(_code(raw.get("reporter"), reporters), defaults.reporter),
+        partner=_given(_code(raw.get("partner"), COUNTRIES), defaults.partner),
         view=_choice(raw.get("view"), VIEWS) or defaults.view,
     )
 

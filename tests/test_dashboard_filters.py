@@ -29,6 +29,17 @@ def test_invalid_values_fall_back_to_the_page_defaults() -> None:
     assert filters.parse({"reporter": "344"}, defaults, reporters=(156, 643)).reporter == 156
 
 
+def test_world_is_a_country_choice_not_a_missing_one() -> None:
+    defaults = Filters(reporter=156, partner=643)
+    assert filters.parse({"partner": "0"}, defaults).partner == 0
+    assert filters.parse({"reporter": "0"}, defaults).reporter == 0
+    assert filters.from_controls({"reporter": 156, "partner": 0}, defaults).partner == 0
+    assert filters.to_query(filters.parse({"partner": "0"}, defaults), ("partner",)) == "?partner=0"
+    # a code a page does not offer still falls back
+    assert filters.parse({"reporter": "0"}, defaults, reporters=(156, 643)).reporter == 156
+    assert filters.parse({"partner": ""}, defaults).partner == 643
+
+
 def test_controls_map_years_and_a_cleared_category() -> None:
     got = filters.from_controls({"years": [2019, 2022], "freq": "A", "category": None},
                                 Filters(category="chpl_tier_1"))

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import quote
 
@@ -14,6 +15,7 @@ import dash
 import pytest
 
 from dashboard import create_app, data_rows, ids
+from etl.pipeline import import_file
 from etl.settings import Settings
 from tests.conftest import ROOT
 from tests.test_data_grid import ANNUAL_X, as_csv, grid_db, python_view, reference_selection  # noqa: F401
@@ -84,10 +86,23 @@ def test_defaults_and_an_explicit_all_categories_are_accepted_and_only_get_is(cl
     assert client.get(data_rows.CSV_PATH).status_code == 200  # the page's defaults, plain view
     every = client.get(f"{data_rows.CSV_PATH}?{FILTERS}&category=&view=")
     assert every.status_code == 200 and every.get_data() == client.get(f"{data_rows.CSV_PATH}?{FILTERS}").get_data()
-    # World is among the page's reporter options and the page reads it as its default reporter: so does the route.
+    # World (code 0) is one of the page's reporter options: it selects World's rows (none here), not the default.
     world = client.get(f"{data_rows.CSV_PATH}?{FILTERS.replace('reporter=156', 'reporter=0')}")
-    assert world.status_code == 200 and world.get_data() == every.get_data()
+    assert world.status_code == 200 and world.get_data(as_text=True) == as_csv([])
     assert client.post(f"{data_rows.CSV_PATH}?{FILTERS}").status_code == 405
+
+
+def test_world_as_partner_downloads_the_world_rows(client, grid_db: Path, settings: Settings) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    extra = grid_db.parent / "synthetic_world.csv"
+    extra.write_text("reporter_code,partner_code,flow,freq,period,hs_code,value_usd,net_weight_kg,qty,qty_unit\n"
+                     "156,0,X,A,2021,8542,9000000,,,\n156,0,X,A,2022,8542,,,,\n", encoding="utf-8")
+    assert import_file(settings, extra).inserted == 2
+    response = client.get(f"{data_rows.CSV_PATH}?{FILTERS.replace('partner=643', 'partner=0')}")
+    assert response.status_code == 200
+    expected = reference_selection(grid_db, replace(ANNUAL_X, partner=0))
+    assert [(r["partner"], r["period"], r["value_usd"]) for r in expected] == [("World", "2021", 9000000.0),
+                                                                              ("World", "2022", None)]
+    assert response.get_data(as_text=True) == as_csv(expected)
 
 
 def test_the_page_links_its_button_to_the_download_of_its_url_filters(grid_db: Path, settings: Settings) -> None:  # noqa: F811
