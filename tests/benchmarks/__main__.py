@@ -57,18 +57,23 @@ def empty_database(folder: Path) -> str:
 
 
 def serve_and_measure(run: Run, folder: Path, urls: dict[str, str], pages: bool) -> dict[str, Any]:
-    """One app process per database: figure 2's sessions side by side, then figure 3 per app; peak RSS each."""
+    """One app process per database: figure 2's sessions side by side, then figure 3's loads taking turns; peak RSS
+    each."""
     apps = {name: bench_serve.start_bench_app(url, folder / f"app-{name}.log") for name, url in urls.items()}
     try:
         names = list(apps)
         timings = run.step(f"callbacks at {', '.join(names)}, side by side",
                            lambda: bench_callbacks.run([apps[n][1] for n in names]))
+        loads: dict[str, Any] = {}
+        if pages:
+            paths = bench_callbacks.Client(apps[names[0]][1]).paths
+            loads = run.step(f"page loads at {', '.join(names)}, taking turns",
+                             lambda: bench_pages.run({n: apps[n][1] for n in names}, paths))
         out: dict[str, Any] = {}
         for name, found in zip(names, timings):
-            proc, url = apps[name]
-            paths = bench_callbacks.Client(url).paths
-            loads = run.step(f"page loads at {name}", lambda: bench_pages.run(url, paths)) if pages else None
-            out[name] = {"callbacks": found, "pages": loads, "peak_rss_mb": bench_serve.peak_rss_mb(proc.pid)}
+            proc, _url = apps[name]
+            out[name] = {"callbacks": found, "pages": loads.get(name),
+                         "peak_rss_mb": bench_serve.peak_rss_mb(proc.pid)}
     finally:
         for proc, _url in apps.values():
             bench_serve.stop(proc)

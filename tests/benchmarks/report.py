@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.benchmarks.bench_callbacks import ROUTE_LABEL, Timings, summary
+from tests.benchmarks.bench_pages import REPEATS, VISITS
 
 ROOT = Path(__file__).resolve().parents[2]
 JSON_PATH, MD_PATH = ROOT / "docs" / "benchmarks.json", ROOT / "docs" / "benchmarks.md"
@@ -195,12 +196,14 @@ def _pages_md(fig: dict[str, Any] | None, small: str) -> list[str]:
         return []
     lines = ["", "## 3. Page load", "",
              "Headless Chromium, from navigation to every chart drawn (plot SVG, grid or empty state in every chart "
-             "card; nothing loading). First visit: a fresh browser. Repeat: the median of three more visits in the "
-             "same browser. Seconds. On the empty database the Dual-use, Energy and Suppliers pages draw no chart "
-             "and no grid (each card says what to load instead): plotly.js is loaded with every page, but neither "
-             "the graph nor the grid component is fetched and nothing is drawn. Against it, the ratio prices drawing "
-             "charts and grids at all. The last column compares the large database with the small one: the same "
-             "pages drawing the same charts.", "",
+             f"card; nothing loading). Each page is opened {VISITS} times per database in a fresh browser context "
+             f"(nothing cached), then loaded {REPEATS} more times in that context (scripts cached); the databases "
+             f"take turns, visit by visit. First: the median of the {VISITS} first visits. Repeat: the median of the "
+             f"{VISITS * REPEATS} loads after them. Seconds. On the empty database the Dual-use, Energy and "
+             "Suppliers pages draw no chart and no grid (each card says what to load instead): plotly.js is loaded "
+             "with every page, but neither the graph nor the grid component is fetched and nothing is drawn. Against "
+             "it, the ratio prices drawing charts and grids at all. The last column compares the large database "
+             "with the small one: the same pages drawing the same charts.", "",
              f"| page | first, large | first, empty | ratio | repeat, large | repeat, empty | ratio | "
              f"repeat, {int(small):,} | large / {int(small):,} |", "|---|---|---|---|---|---|---|---|---|"]
     for path, r in fig.items():
