@@ -47,10 +47,14 @@ def _params(f: filters.Filters) -> dict[str, object]:
 
 
 def _touching_events(category: str | None) -> pd.DataFrame:
-    codes = queries.cached_query("dash_category_codes")
-    chosen = codes[codes["category"] == category]["hs_code"] if category else codes["hs_code"]
-    chpl = codes[codes["kind"] == "chpl_tier"]["hs_code"]
-    return figures.events_touching(queries.cached_query("dash_events"), chosen, chpl)
+    """The events touching the category's codes: the same for every visitor until the data changes, so worked
+    out once per data version (both charts of the page ask for them on every filter change)."""
+    def build() -> pd.DataFrame:
+        codes = queries.cached_query("dash_category_codes")
+        chosen = codes[codes["category"] == category]["hs_code"] if category else codes["hs_code"]
+        chpl = codes[codes["kind"] == "chpl_tier"]["hs_code"]
+        return figures.events_touching(queries.cached_query("dash_events"), chosen, chpl)
+    return queries.per_version(("dual-use-events", category), build)
 
 
 def _series(chart: str, f: filters.Filters, kind: str, events: pd.DataFrame, source: str) -> tuple[Any, ...]:
