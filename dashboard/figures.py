@@ -479,11 +479,18 @@ def share_figure(frame: pd.DataFrame, freq: str, start: int, end: int) -> Figure
 
 
 def tier_figure(frame: pd.DataFrame) -> Figure:
-    """Grouped bars: each supplier's CHPL exports by tier over the chosen period range."""
-    traces = [{"type": "bar", "x": [esc(r) for r in group["reporter"]], "name": esc(label),
-               "y": [_bn(_none(v)) for v in group["value_usd"]], "marker_color": PALETTE[i % len(PALETTE)],
+    """Grouped bars: each supplier's CHPL exports by tier over the chosen period range (one trace per tier, in
+    label order; the rows are read as lists, a few tens of them)."""
+    bars: dict[str, tuple[list[str], list[float | None]]] = {}
+    for label, reporter, value in zip(frame["label"].tolist(), frame["reporter"].tolist(),
+                                      frame["value_usd"].tolist()):
+        if not _missing(label):
+            x, y = bars.setdefault(label, ([], []))
+            x.append(esc(reporter))
+            y.append(_bn(_none(value)))
+    traces = [{"type": "bar", "x": x, "name": esc(label), "y": y, "marker_color": PALETTE[i % len(PALETTE)],
                "hovertemplate": "%{y:.3f} bn"}
-              for i, (label, group) in enumerate(frame.groupby("label", sort=True))]
+              for i, (label, (x, y)) in enumerate(sorted(bars.items()))]
     ticks, ticks_px = category_ticks([esc(r) for r in frame["reporter"].drop_duplicates()], HALF_WIDTH)
     layout = base_layout("USD bn", 360) | {"barmode": "group", "xaxis": {"type": "category", **ticks}}
     return figure(traces, layout, HALF_WIDTH, ticks_px)
