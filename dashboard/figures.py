@@ -22,10 +22,14 @@ PALETTE = ("#2c7fb8", "#e6550d", "#31a354", "#756bb1", "#d62728", "#17becf", "#8
 # A small template in the spirit of plotly_white: a named template costs ~25 ms per figure to copy and validate,
 # this dict about 0.2 ms (callbacks build figures on every filter change).
 _GRID = "#e9eef3"
+# Tick labels may overflow the figure ("allow"): automargin already makes room for them, and plotly's default for
+# date and number axes ("hide past div") measures every tick label after drawing it, which made the four-panel
+# Energy chart about 20-35 ms slower to appear, with the same pixels.
 TEMPLATE = {"layout": {"paper_bgcolor": "white", "plot_bgcolor": "white", "colorway": list(PALETTE),
-                       "xaxis": {"gridcolor": _GRID, "linecolor": _GRID, "zerolinecolor": _GRID, "automargin": True},
+                       "xaxis": {"gridcolor": _GRID, "linecolor": _GRID, "zerolinecolor": _GRID, "automargin": True,
+                                 "ticklabeloverflow": "allow"},
                        "yaxis": {"gridcolor": _GRID, "linecolor": _GRID, "zerolinecolor": "#d5dde5",
-                                 "zerolinewidth": 1.5, "automargin": True},
+                                 "zerolinewidth": 1.5, "automargin": True, "ticklabeloverflow": "allow"},
                        "hoverlabel": {"align": "left"}}}
 FONT = {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif",
         "size": 13, "color": "#2c3e50"}
