@@ -29,6 +29,7 @@ _Key = tuple[int, str, tuple[tuple[str, object], ...]]
 _T = TypeVar("_T")
 _Answer = pd.DataFrame | tuple[dict[str, object], ...]
 MEMO_ENTRIES = 64  # built views (an article's annotated text, a claim's chart) kept per process
+FRAME_ENTRIES = 64  # frames derived for one filter choice (a page's series cut to the years shown)
 
 
 class _Cache:
@@ -75,6 +76,7 @@ def _cells(answer: _Answer) -> int:
 
 _cache = _Cache(CACHE_CELLS)
 _memo: OrderedDict[tuple[int, Hashable], object] = OrderedDict()
+_frames: OrderedDict[tuple[int, Hashable], object] = OrderedDict()  # apart: a slider drag never evicts a view
 
 
 def configure(settings: Settings) -> None:
@@ -87,6 +89,7 @@ def configure(settings: Settings) -> None:
                                        lock_timeout_s=settings.chokepoint_lock_timeout_s)
         _cache.clear_locked()
         _memo.clear()
+        _frames.clear()
 
 
 def engine() -> Engine:
@@ -145,16 +148,27 @@ def per_version(key: Hashable, build: Callable[[], _T]) -> _T:
     The version is read before building, so a view built while a load commits is filed under the older version
     and is never served once the new version is seen.
     """
+    return _remember(_memo, MEMO_ENTRIES, key, build)
+
+
+def per_filters(key: Hashable, build: Callable[[], _T]) -> _T:
+    """per_version for what a page derives from cached answers for one filter choice (a series cut to the years
+    shown, the events touching a category), kept apart so that trying many filters never evicts a built view."""
+    return _remember(_frames, FRAME_ENTRIES, key, build)
+
+
+def _remember(store: OrderedDict[tuple[int, Hashable], object], entries: int, key: Hashable,
+              build: Callable[[], _T]) -> _T:
     slot = (current_data_version(), key)
     with _lock:
-        if slot in _memo:
-            _memo.move_to_end(slot)
-            return _memo[slot]  # type: ignore[return-value]
+        if slot in store:
+            store.move_to_end(slot)
+            return store[slot]  # type: ignore[return-value]
     value = build()
     with _lock:
-        for old in [k for k in _memo if k[0] < slot[0]]:
-            del _memo[old]
-        _memo[slot] = value
-        while len(_memo) > MEMO_ENTRIES:
-            _memo.popitem(last=False)
+        for old in [k for k in store if k[0] < slot[0]]:
+            del store[old]
+        store[slot] = value
+        while len(store) > entries:
+            store.popitem(last=False)
     return value

@@ -133,3 +133,23 @@ def test_article_verdicts_are_kept_until_the_version_moves(seeded: Settings) -> 
     with writer_engine(seeded).begin() as conn:
         bump_data_version(conn)
     assert _verdict_of_240bn(article_id) == "contradicted"
+
+
+def test_filter_frames_are_kept_per_version_and_never_evict_a_built_view(seeded: Settings) -> None:
+    built: list[object] = []
+
+    def build(tag: object) -> object:
+        built.append(tag)
+        return tag
+
+    assert queries.per_version("article view", lambda: build("view")) == "view"
+    last = queries.FRAME_ENTRIES + 4
+    for choice in range(last + 1):  # more filter choices than the frames kept
+        assert queries.per_filters(("years", choice), lambda choice=choice: build(choice)) == choice
+    assert queries.per_version("article view", lambda: build("view again")) == "view"  # still kept
+    assert queries.per_filters(("years", last), lambda: build("again")) == last  # the latest: from memory
+    assert queries.per_filters(("years", 0), lambda: build("rebuilt")) == "rebuilt"  # the oldest was dropped
+    with writer_engine(seeded).begin() as conn:
+        bump_data_version(conn)
+    assert queries.per_filters(("years", last), lambda: build("new data")) == "new data"
+    assert "view again" not in built and "again" not in built

@@ -54,7 +54,7 @@ def _touching_events(category: str | None) -> pd.DataFrame:
         chosen = codes[codes["category"] == category]["hs_code"] if category else codes["hs_code"]
         chpl = codes[codes["kind"] == "chpl_tier"]["hs_code"]
         return figures.events_touching(queries.cached_query("dash_events"), chosen, chpl)
-    return queries.per_version(("dual-use-events", category), build)
+    return queries.per_filters(("dual-use-events", category), build)
 
 
 def _series(chart: str, f: filters.Filters, kind: str, events: pd.DataFrame, source: str) -> tuple[Any, ...]:

@@ -133,9 +133,14 @@ def view(years: list[int] | None, freq: str | None, category: str | None, view_:
     """The filters, every tier's rows in the years shown, the chosen tier's series and its source line."""
     f = filters.from_controls({"years": years, "freq": freq, "view": view_, "category": category}, DEFAULTS,
                               filters.CHPL_TIERS)
-    rows = tier_series(f)
-    frame = supplier_series(rows, f.category)
-    return f, rows, frame, ui.source_line(frame, SOURCE)
+
+    def build() -> tuple[pd.DataFrame, pd.DataFrame, str]:
+        rows = tier_series(f)
+        frame = supplier_series(rows, f.category)
+        return rows, frame, ui.source_line(frame, SOURCE)
+    # Three panels ask for the same cut on every filter change: worked out once per filter choice and data version.
+    rows, frame, source = queries.per_filters(("suppliers", f.freq, f.start, f.end, f.category), build)
+    return f, rows, frame, source
 
 
 # One callback per panel (thin callbacks: one cached query, one figure), each listening only to the controls it
