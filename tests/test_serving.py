@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -88,3 +89,25 @@ def test_the_app_is_fully_set_up_before_its_first_client(settings) -> None:  # t
     outputs = set(app.callback_map)
     assert "..data-table.getRowsResponse...data-table-note.children.." in outputs
     assert any('"chart":"flows"' in key for key in outputs) and any("article-claim" in key for key in outputs)
+
+
+def test_versioned_assets_are_kept_by_the_browser(settings) -> None:  # type: ignore[no-untyped-def]
+    # A repeat visit must not wait on a revalidation of the CSS and plotly.js; a file that changes gets a new URL.
+    from dashboard import ASSET_CACHE, create_app
+    from etl.pipeline import init_db
+
+    init_db(settings)
+    client = create_app(settings).server.test_client()
+    page = client.get("/suppliers").get_data(as_text=True)
+    linked = re.findall(r'(?:href|src)="(/assets/[^"]+)"', page)
+    assert any(u.startswith("/assets/vendor/plotly-basic.min.js?m=") for u in linked)
+    assert any(u.startswith("/assets/style.css?m=") for u in linked)
+    for url in linked:
+        assert "?m=" in url, url  # every asset the page links carries its version
+        response = client.get(url)
+        assert response.status_code == 200 and response.headers["Cache-Control"] == ASSET_CACHE, url
+        again = client.get(url, headers={"If-None-Match": response.headers["ETag"]})
+        assert again.status_code == 304 and again.headers["Cache-Control"] == ASSET_CACHE, url
+    bare = client.get("/assets/style.css")  # no version in the URL: the browser asks again each time
+    assert bare.status_code == 200 and "immutable" not in bare.headers["Cache-Control"]
+    assert "immutable" not in (client.get("/suppliers?m=1").headers.get("Cache-Control") or "")
